@@ -1,0 +1,66 @@
+//! Key builders for the single-table design.
+//!
+//! Every item of an employee lives in the employee's partition `EMP#<id>`; the sort key
+//! says what the item is. Years are always four digits and dates ISO, so sort keys order
+//! chronologically.
+
+use chrono::NaiveDate;
+use domain::{EmployeeId, ReservationId};
+
+/// Partition key attribute name.
+pub const PK: &str = "PK";
+/// Sort key attribute name.
+pub const SK: &str = "SK";
+
+/// Sort key of the employee profile.
+pub const PROFILE: &str = "PROFILE";
+/// Sort-key prefix of year balances.
+pub const YEAR_PREFIX: &str = "YEAR#";
+/// Sort-key prefix of reservations.
+pub const RESERVATION_PREFIX: &str = "RES#";
+/// Sort-key prefix of day claims.
+pub const DAY_PREFIX: &str = "DAY#";
+
+/// `EMP#<id>`: the partition holding everything about one employee.
+pub fn employee_pk(id: EmployeeId) -> String {
+    format!("EMP#{id}")
+}
+
+/// `YEAR#<yyyy>`.
+pub fn year_sk(year: i32) -> String {
+    format!("{YEAR_PREFIX}{year:04}")
+}
+
+/// `RES#<reservation id>`.
+pub fn reservation_sk(id: &ReservationId) -> String {
+    format!("{RESERVATION_PREFIX}{id}")
+}
+
+/// `DAY#<yyyy-mm-dd>`.
+pub fn day_sk(date: NaiveDate) -> String {
+    format!("{DAY_PREFIX}{}", date.format("%Y-%m-%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_the_documented_shape() {
+        let id = EmployeeId::new(2).unwrap();
+        assert_eq!(employee_pk(id), "EMP#2");
+        assert_eq!(year_sk(2026), "YEAR#2026");
+        let date = domain::parse_iso_date("2026-01-24").unwrap();
+        assert_eq!(day_sk(date), "DAY#2026-01-24");
+        let rid = ReservationId::parse("0123456789ab").unwrap();
+        assert_eq!(reservation_sk(&rid), "RES#0123456789ab");
+    }
+
+    #[test]
+    fn year_and_day_keys_sort_chronologically() {
+        assert!(year_sk(2025) < year_sk(2026));
+        let a = domain::parse_iso_date("2026-01-09").unwrap();
+        let b = domain::parse_iso_date("2026-01-10").unwrap();
+        assert!(day_sk(a) < day_sk(b));
+    }
+}

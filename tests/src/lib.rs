@@ -1,0 +1,238 @@
+//! Shared harness for the integration tests and benchmarks: one DynamoDB Local container
+//! per test binary (started on first use through testcontainers), and a fresh table per
+//! test.
+//!
+//! If the container cannot start, the calling test panics with the reason: these tests
+//! fail, they never skip. Run `scripts/setup.sh` first to get a Docker engine and the
+//! image. Set `TEST_LOG=1` to see the store's logs.
+
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use chrono::NaiveDate;
+use domain::{Employee, EmployeeId, EmployeeStatus, YearBalance};
+use store::{Store, StoreConfig};
+use testcontainers::core::{ContainerPort, WaitFor};
+use testcontainers::runners::AsyncRunner;
+use testcontainers::ImageExt;
+use testcontainers_modules::dynamodb_local::DynamoDb;
+
+/// The DynamoDB Local image tag every test uses (built locally by `scripts/setup.sh` when
+/// it cannot be pulled).
+pub const DYNAMODB_LOCAL_TAG: &str = "3.3.0";
+/// Label put on every container this harness starts, so stray ones can be found.
+pub const CONTAINER_LABEL: &str = "hr-vacations.test";
+
+/// A running DynamoDB Local.
+#[derive(Debug, Clone)]
+pub struct DynamoLocal {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    /// The container's id.
+    pub container_id: String,
+}
+
+static LOCAL: OnceLock<Result<DynamoLocal, String>> = OnceLock::new();
+static STARTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Removes the containers this process started when it exits. Statics are never
+/// dropped, so without this each test binary would leave its container running.
+#[ctor::dtor]
+fn remove_containers() {
+    let ids = STARTED.lock().map(|ids| ids.clone()).unwrap_or_default();
+    for id in ids {
+        let _ = std::process::Command::new("docker")
+            .args(["rm", "--force", "--volumes", &id])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Logs to stderr when `TEST_LOG=1`.
+pub fn init_test_log() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info,store=debug".into()),
+                )
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// The container shared by this test binary, started on first call.
+///
+/// # Panics
+/// When no container can be started or it never answers: the test fails with the cause.
+pub fn dynamodb_local() -> &'static DynamoLocal {
+    init_test_log();
+    let started = LOCAL.get_or_init(|| {
+        // A thread of its own with its own runtime: the container outlives the runtime of
+        // whichever test happened to come first.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(start_container(&["-inMemory"], Vec::new()))
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the thread starting DynamoDB Local panicked".into()))
+    });
+    match started {
+        Ok(local) => local,
+        Err(e) => panic!(
+            "DynamoDB Local could not be started in testcontainers: {e}\n\
+             Run scripts/setup.sh to get a Docker engine and the amazon/dynamodb-local:{DYNAMODB_LOCAL_TAG} image."
+        ),
+    }
+}
+
+/// Starts a DynamoDB Local container with `-sharedDb` plus `storage_args`, waits until
+/// its API answers, and registers it for removal at exit.
+pub async fn start_container(
+    storage_args: &[&str],
+    mounts: Vec<testcontainers::core::Mount>,
+) -> Result<DynamoLocal, String> {
+    let mut cmd = vec!["-jar", "DynamoDBLocal.jar", "-sharedDb"];
+    cmd.extend_from_slice(storage_args);
+    let mut request = DynamoDb::default()
+        .with_tag(DYNAMODB_LOCAL_TAG)
+        .with_cmd(cmd)
+        .with_label(CONTAINER_LABEL, "1")
+        .with_ready_conditions(vec![WaitFor::message_on_stdout(
+            "Initializing DynamoDB Local",
+        )])
+        .with_startup_timeout(Duration::from_secs(90));
+    for mount in mounts {
+        request = request.with_mount(mount);
+    }
+    let container = request
+        .start()
+        .await
+        .map_err(|e| format!("starting the container failed: {e}"))?;
+    let id = container.id().to_owned();
+    STARTED.lock().map_err(|e| e.to_string())?.push(id.clone());
+    let port = container
+        .get_host_port_ipv4(ContainerPort::Tcp(8000))
+        .await
+        .map_err(|e| format!("reading the container's port failed: {e}"))?;
+    // The container is removed by `remove_containers` at exit, not by its Drop.
+    std::mem::forget(container);
+    let local = DynamoLocal {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        container_id: id,
+    };
+    wait_until_serving(&local.endpoint, Duration::from_secs(60)).await?;
+    Ok(local)
+}
+
+/// Polls `ListTables` until DynamoDB Local answers: its start-up log line comes before
+/// the port accepts requests.
+pub async fn wait_until_serving(endpoint: &str, limit: Duration) -> Result<(), String> {
+    let client = store::dynamodb_client(&sdk_config().await, Some(endpoint));
+    let started = Instant::now();
+    loop {
+        match client.list_tables().send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if started.elapsed() > limit => {
+                return Err(format!(
+                    "DynamoDB Local at {endpoint} did not answer within {limit:?}: {e}"
+                ))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// SDK configuration for DynamoDB Local: fixed region and dummy credentials, so nothing
+/// from the machine's AWS setup leaks into the tests.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .load()
+        .await
+}
+
+/// A store over a new, empty table with a unique name in the shared container.
+pub async fn fresh_store() -> Store {
+    fresh_store_at(&dynamodb_local().endpoint).await
+}
+
+/// A store over a new, empty table at `endpoint`.
+pub async fn fresh_store_at(endpoint: &str) -> Store {
+    let mut config = StoreConfig::new(format!("vacations-{}", uuid::Uuid::new_v4().simple()));
+    config.endpoint_url = Some(endpoint.to_owned());
+    let store = Store::from_sdk_config(&sdk_config().await, config);
+    store
+        .create_table_if_missing()
+        .await
+        .unwrap_or_else(|e| panic!("creating the test table failed: {e:?}"));
+    store
+}
+
+/// Parses an ISO date (test input only).
+pub fn date(text: &str) -> NaiveDate {
+    domain::parse_iso_date(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Employee `id`, named after the original data.
+pub fn employee(id: u32, status: EmployeeStatus) -> Employee {
+    Employee::new(
+        EmployeeId::new(id).unwrap_or_else(|e| panic!("{e}")),
+        format!("Employee {id}"),
+        "Developer",
+        date("2019-03-01"),
+        status,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Writes employee `id` with the given `(year, total, taken)` balances.
+pub async fn seed(
+    store: &Store,
+    id: u32,
+    status: EmployeeStatus,
+    balances: &[(i32, u32, u32)],
+) -> EmployeeId {
+    let employee = employee(id, status);
+    let balances: Vec<YearBalance> = balances
+        .iter()
+        .map(|&(year, total, taken)| {
+            YearBalance::new(year, total, taken).unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    store
+        .put_employee(&employee, &balances)
+        .await
+        .unwrap_or_else(|e| panic!("seeding failed: {e:?}"));
+    employee.id()
+}
+
+/// Reads the employee's whole partition and panics on any broken invariant:
+/// `total = taken + available` for every year, and claims match reservations exactly.
+pub async fn assert_ledger_sound(store: &Store, employee: EmployeeId) -> domain::ledger::Ledger {
+    let ledger = store
+        .ledger(employee)
+        .await
+        .unwrap_or_else(|e| panic!("reading the ledger failed: {e:?}"));
+    let violations = ledger.audit();
+    assert!(
+        violations.is_empty(),
+        "ledger of employee {employee} is broken:\n{}",
+        violations
+            .iter()
+            .map(|v| format!("  - {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    ledger
+}

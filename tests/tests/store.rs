@@ -1,0 +1,459 @@
+//! Every store operation and every error, against DynamoDB Local in testcontainers.
+
+use domain::{DateRange, DayCountPolicy, DomainError, EmployeeId, EmployeeStatus, IdempotencyKey};
+use hr_tests::{
+    assert_ledger_sound, date, dynamodb_local, employee, fresh_store, fresh_store_at, seed,
+};
+use store::{CancelTarget, ReserveRequest, Store, StoreError};
+
+fn request(employee: EmployeeId, start: &str, end: &str, key: &str) -> ReserveRequest {
+    ReserveRequest {
+        employee,
+        range: DateRange::parse(start, end).unwrap(),
+        policy: DayCountPolicy::CalendarDays,
+        idempotency_key: IdempotencyKey::new(key).unwrap(),
+    }
+}
+
+/// A snapshot of every item of the employee, to prove a refused call wrote nothing.
+async fn snapshot(store: &Store, employee: EmployeeId) -> String {
+    format!("{:?}", store.ledger(employee).await.unwrap())
+}
+
+#[tokio::test]
+async fn creating_the_table_is_idempotent() {
+    let store = fresh_store().await;
+    assert!(
+        !store.create_table_if_missing().await.unwrap(),
+        "already existed"
+    );
+}
+
+#[tokio::test]
+async fn a_table_with_another_key_schema_is_refused() {
+    let store = fresh_store().await;
+    let client = store.client();
+    let name = format!("other-{}", uuid::Uuid::new_v4().simple());
+    use aws_sdk_dynamodb::types::*;
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let other = Store::new(client.clone(), &name);
+    let err = other.create_table_if_missing().await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::TableSchemaMismatch { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("id (HASH, S)"), "{err}");
+    assert!(err.is_dependency_failure());
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_a_dependency_failure() {
+    // Port 9 (discard) on loopback: nothing listens there.
+    let config = store::StoreConfig {
+        endpoint_url: Some("http://127.0.0.1:9".into()),
+        ..store::StoreConfig::new("vacations")
+    };
+    let store = Store::from_sdk_config(&hr_tests::sdk_config().await, config);
+    let err = store
+        .get_employee(EmployeeId::new(1).unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Dynamo {
+                operation: "GetItem",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_dependency_failure());
+}
+
+#[tokio::test]
+async fn an_employee_and_balances_round_trip() {
+    let store = fresh_store().await;
+    let id = seed(
+        &store,
+        2,
+        EmployeeStatus::Active,
+        &[(2025, 20, 5), (2026, 22, 0)],
+    )
+    .await;
+    assert_eq!(
+        store.get_employee(id).await.unwrap(),
+        employee(2, EmployeeStatus::Active)
+    );
+    let balance = store.get_balance(id, 2025).await.unwrap();
+    assert_eq!(
+        (balance.total(), balance.taken(), balance.available()),
+        (20, 5, 15)
+    );
+    let latest = store.latest_balance(id).await.unwrap();
+    assert_eq!((latest.year(), latest.available()), (2026, 22));
+    assert_ledger_sound(&store, id).await;
+}
+
+#[tokio::test]
+async fn reads_of_missing_things_say_what_is_missing() {
+    let store = fresh_store().await;
+    let ghost = EmployeeId::new(99).unwrap();
+    assert!(
+        matches!(store.get_employee(ghost).await, Err(StoreError::EmployeeNotFound(id)) if id == ghost)
+    );
+    assert!(matches!(
+        store.get_balance(ghost, 2026).await,
+        Err(StoreError::EmployeeNotFound(_))
+    ));
+    assert!(matches!(
+        store.latest_balance(ghost).await,
+        Err(StoreError::EmployeeNotFound(_))
+    ));
+    assert!(matches!(
+        store.list_reservations(ghost, None).await,
+        Err(StoreError::EmployeeNotFound(_))
+    ));
+
+    let id = seed(&store, 3, EmployeeStatus::Active, &[]).await;
+    assert!(matches!(
+        store.get_balance(id, 2024).await,
+        Err(StoreError::NoBalanceForYear { year: 2024, .. })
+    ));
+    assert!(matches!(
+        store.latest_balance(id).await,
+        Err(StoreError::NoBalances(_))
+    ));
+    assert_eq!(store.list_reservations(id, None).await.unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn booking_three_days_from_twenty_two_leaves_nineteen() {
+    let store = fresh_store().await;
+    let id = seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let reservation = store
+        .reserve(&request(id, "2026-01-24", "2026-01-26", "k1"))
+        .await
+        .unwrap();
+    assert_eq!(reservation.charge().total_days(), 3);
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 19);
+    let listed = store.list_reservations(id, Some(2026)).await.unwrap();
+    assert_eq!(listed, vec![reservation.clone()]);
+    assert_eq!(
+        store.list_reservations(id, Some(2025)).await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.get_reservation(id, reservation.id()).await.unwrap(),
+        Some(reservation)
+    );
+    let ledger = assert_ledger_sound(&store, id).await;
+    assert_eq!(ledger.claims.len(), 3);
+}
+
+#[tokio::test]
+async fn reservations_are_listed_in_date_order_and_filtered_by_year() {
+    let store = fresh_store().await;
+    let id = seed(
+        &store,
+        4,
+        EmployeeStatus::Active,
+        &[(2025, 30, 0), (2026, 30, 0)],
+    )
+    .await;
+    let late = store
+        .reserve(&request(id, "2026-06-01", "2026-06-02", "a"))
+        .await
+        .unwrap();
+    let crossing = store
+        .reserve(&request(id, "2025-12-31", "2026-01-01", "b"))
+        .await
+        .unwrap();
+    let early = store
+        .reserve(&request(id, "2025-03-01", "2025-03-01", "c"))
+        .await
+        .unwrap();
+    let all = store.list_reservations(id, None).await.unwrap();
+    assert_eq!(all, vec![early.clone(), crossing.clone(), late.clone()]);
+    assert_eq!(
+        store.list_reservations(id, Some(2025)).await.unwrap(),
+        vec![early, crossing.clone()]
+    );
+    assert_eq!(
+        store.list_reservations(id, Some(2026)).await.unwrap(),
+        vec![crossing, late]
+    );
+}
+
+#[tokio::test]
+async fn booking_for_an_unknown_employee_is_refused_and_writes_nothing() {
+    let store = fresh_store().await;
+    let ghost = EmployeeId::new(42).unwrap();
+    let err = store
+        .reserve(&request(ghost, "2026-01-24", "2026-01-26", "k"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::EmployeeNotFound(id) if id == ghost),
+        "{err:?}"
+    );
+    let ledger = store.ledger(ghost).await.unwrap();
+    assert!(
+        ledger.reservations.is_empty() && ledger.claims.is_empty() && ledger.balances.is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_inactive_employee_cannot_book() {
+    let store = fresh_store().await;
+    let id = seed(&store, 5, EmployeeStatus::Inactive, &[(2026, 20, 0)]).await;
+    let before = snapshot(&store, id).await;
+    let err = store
+        .reserve(&request(id, "2026-01-24", "2026-01-26", "k"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::EmployeeInactive(_)), "{err:?}");
+    assert_eq!(snapshot(&store, id).await, before);
+}
+
+#[tokio::test]
+async fn a_year_without_balance_is_refused_and_writes_nothing() {
+    let store = fresh_store().await;
+    let id = seed(&store, 6, EmployeeStatus::Active, &[(2026, 20, 0)]).await;
+    let before = snapshot(&store, id).await;
+    let err = store
+        .reserve(&request(id, "2027-02-01", "2027-02-03", "k"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NoBalanceForYear { year: 2027, .. }),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&store, id).await, before);
+}
+
+#[tokio::test]
+async fn an_insufficient_balance_says_how_many_days_are_left() {
+    let store = fresh_store().await;
+    let id = seed(&store, 7, EmployeeStatus::Active, &[(2026, 10, 8)]).await;
+    let before = snapshot(&store, id).await;
+    let err = store
+        .reserve(&request(id, "2026-05-01", "2026-05-03", "k"))
+        .await
+        .unwrap_err();
+    match &err {
+        StoreError::InsufficientBalance {
+            year,
+            available,
+            requested,
+            ..
+        } => {
+            assert_eq!((*year, *available, *requested), (2026, 2, 3))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().contains("only 2 day(s) available in 2026"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&store, id).await, before);
+}
+
+#[tokio::test]
+async fn an_overlap_names_the_clashing_days_and_writes_nothing() {
+    let store = fresh_store().await;
+    let id = seed(&store, 8, EmployeeStatus::Active, &[(2026, 30, 0)]).await;
+    let first = store
+        .reserve(&request(id, "2026-01-24", "2026-01-26", "a"))
+        .await
+        .unwrap();
+    let before = snapshot(&store, id).await;
+    let err = store
+        .reserve(&request(id, "2026-01-26", "2026-01-28", "b"))
+        .await
+        .unwrap_err();
+    match &err {
+        StoreError::Overlap { dates, held_by, .. } => {
+            assert_eq!(dates, &vec![date("2026-01-26")]);
+            assert_eq!(held_by, &vec![first.id().clone()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(snapshot(&store, id).await, before);
+    assert_ledger_sound(&store, id).await;
+}
+
+#[tokio::test]
+async fn invalid_ranges_are_refused_before_any_write() {
+    assert_eq!(
+        DateRange::parse("2026-01-26", "2026-01-24").unwrap_err(),
+        DomainError::EndBeforeStart {
+            start: date("2026-01-26"),
+            end: date("2026-01-24")
+        }
+    );
+    let store = fresh_store().await;
+    let id = seed(&store, 9, EmployeeStatus::Active, &[(2026, 30, 0)]).await;
+    let before = snapshot(&store, id).await;
+    let weekend = ReserveRequest {
+        policy: DayCountPolicy::Weekdays,
+        ..request(id, "2026-01-24", "2026-01-25", "k")
+    };
+    let err = store.reserve(&weekend).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::NothingToCharge { .. })),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&store, id).await, before);
+}
+
+#[tokio::test]
+async fn the_weekdays_policy_charges_only_weekdays() {
+    let store = fresh_store().await;
+    let id = seed(&store, 10, EmployeeStatus::Active, &[(2026, 30, 0)]).await;
+    let friday_to_monday = ReserveRequest {
+        policy: DayCountPolicy::Weekdays,
+        ..request(id, "2026-01-23", "2026-01-26", "k")
+    };
+    let r = store.reserve(&friday_to_monday).await.unwrap();
+    assert_eq!(r.charge().total_days(), 2);
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 28);
+    let ledger = assert_ledger_sound(&store, id).await;
+    assert_eq!(ledger.claims.len(), 4, "every calendar day is claimed");
+}
+
+#[tokio::test]
+async fn a_retried_booking_is_applied_once() {
+    let store = fresh_store().await;
+    let id = seed(&store, 11, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let req = request(id, "2026-02-02", "2026-02-04", "session-1/turn-3");
+    let first = store.reserve(&req).await.unwrap();
+    let second = store.reserve(&req).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 7);
+    assert_ledger_sound(&store, id).await;
+}
+
+#[tokio::test]
+async fn a_key_reused_for_other_dates_is_refused() {
+    let store = fresh_store().await;
+    let id = seed(&store, 12, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    store
+        .reserve(&request(id, "2026-02-02", "2026-02-04", "same"))
+        .await
+        .unwrap();
+    let before = snapshot(&store, id).await;
+    let err = store
+        .reserve(&request(id, "2026-03-02", "2026-03-04", "same"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::IdempotencyKeyReused), "{err:?}");
+    assert_eq!(snapshot(&store, id).await, before);
+}
+
+#[tokio::test]
+async fn cancelling_by_id_refunds_and_frees_the_days() {
+    let store = fresh_store().await;
+    let id = seed(&store, 13, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let r = store
+        .reserve(&request(id, "2026-04-01", "2026-04-03", "a"))
+        .await
+        .unwrap();
+    let cancelled = store
+        .cancel(id, &CancelTarget::Id(r.id().clone()))
+        .await
+        .unwrap();
+    assert_eq!(cancelled, r);
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 10);
+    let ledger = assert_ledger_sound(&store, id).await;
+    assert!(ledger.claims.is_empty() && ledger.reservations.is_empty());
+    // The days are free again.
+    store
+        .reserve(&request(id, "2026-04-02", "2026-04-02", "b"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn cancelling_by_a_booked_date_finds_the_reservation() {
+    let store = fresh_store().await;
+    let id = seed(
+        &store,
+        14,
+        EmployeeStatus::Active,
+        &[(2025, 10, 0), (2026, 10, 0)],
+    )
+    .await;
+    let r = store
+        .reserve(&request(id, "2025-12-30", "2026-01-02", "a"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_balance(id, 2025).await.unwrap().available(), 8);
+    let cancelled = store
+        .cancel(id, &CancelTarget::Covering(date("2025-12-30")))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.id(), r.id());
+    assert_eq!(store.get_balance(id, 2025).await.unwrap().available(), 10);
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 10);
+    assert_ledger_sound(&store, id).await;
+}
+
+#[tokio::test]
+async fn cancelling_what_does_not_exist_is_refused_and_writes_nothing() {
+    let store = fresh_store().await;
+    let id = seed(&store, 15, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let r = store
+        .reserve(&request(id, "2026-04-01", "2026-04-03", "a"))
+        .await
+        .unwrap();
+    store
+        .cancel(id, &CancelTarget::Id(r.id().clone()))
+        .await
+        .unwrap();
+    let before = snapshot(&store, id).await;
+    for target in [
+        CancelTarget::Id(r.id().clone()),
+        CancelTarget::Covering(date("2026-04-01")),
+        CancelTarget::Id(domain::ReservationId::parse("0123456789ab").unwrap()),
+    ] {
+        let err = store.cancel(id, &target).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::ReservationNotFound { .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(snapshot(&store, id).await, before);
+}
+
+#[tokio::test]
+async fn stores_on_two_tables_do_not_see_each_other() {
+    let a = fresh_store().await;
+    let b = fresh_store_at(&dynamodb_local().endpoint).await;
+    let id = seed(&a, 16, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    assert!(a.get_employee(id).await.is_ok());
+    assert!(matches!(
+        b.get_employee(id).await,
+        Err(StoreError::EmployeeNotFound(_))
+    ));
+}
