@@ -236,3 +236,61 @@ pub async fn assert_ledger_sound(store: &Store, employee: EmployeeId) -> domain:
     );
     ledger
 }
+
+/// Counts the HTTP requests a client sends (every attempt, retries included), by
+/// operation name.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(std::sync::Arc<Mutex<std::collections::BTreeMap<String, u64>>>);
+
+impl RequestCounter {
+    /// Requests sent so far, per operation (`TransactWriteItems`, `GetItem`, …).
+    pub fn by_operation(&self) -> std::collections::BTreeMap<String, u64> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Requests sent so far, all operations.
+    pub fn total(&self) -> u64 {
+        self.by_operation().values().sum()
+    }
+
+    /// Forgets the counts.
+    pub fn reset(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let operation = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("unknown")
+            .to_owned();
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(operation).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A client for `endpoint` whose requests `counter` counts.
+pub async fn counted_client(endpoint: &str, counter: &RequestCounter) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config().await)
+        .endpoint_url(endpoint)
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}

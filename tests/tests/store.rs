@@ -457,3 +457,30 @@ async fn stores_on_two_tables_do_not_see_each_other() {
         Err(StoreError::EmployeeNotFound(_))
     ));
 }
+
+/// The booking path is one `TransactWriteItems` and nothing else: no read before it.
+#[tokio::test]
+async fn a_successful_booking_sends_exactly_one_request() {
+    let table = fresh_store().await;
+    let counter = hr_tests::RequestCounter::default();
+    let client = hr_tests::counted_client(&dynamodb_local().endpoint, &counter).await;
+    let store = Store::new(client, table.table_name());
+    let id = seed(&store, 17, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    counter.reset();
+    store
+        .reserve(&request(id, "2026-08-10", "2026-08-12", "one-call"))
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        [("TransactWriteItems".to_owned(), 1)].into_iter().collect()
+    );
+    // A refusal costs no extra round trip either: the reasons carry the answer.
+    counter.reset();
+    let err = store
+        .reserve(&request(id, "2026-08-11", "2026-08-11", "clash"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Overlap { .. }), "{err:?}");
+    assert_eq!(counter.total(), 1);
+}

@@ -1,0 +1,1 @@
+//! The Lambda handler (issue 5).

@@ -1,0 +1,1 @@
+//! The seeder (issue 4).
