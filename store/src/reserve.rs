@@ -273,3 +273,230 @@ impl Store {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transact::transient_reason;
+    use domain::{Employee, YearBalance};
+
+    fn employee() -> EmployeeId {
+        EmployeeId::new(2).unwrap()
+    }
+
+    fn booking(start: &str, end: &str, key: &str) -> (Reservation, Plan) {
+        let request = ReserveRequest {
+            employee: employee(),
+            range: DateRange::parse(start, end).unwrap(),
+            policy: DayCountPolicy::CalendarDays,
+            idempotency_key: IdempotencyKey::new(key).unwrap(),
+        };
+        let reservation = reservation_for(&request).unwrap();
+        let plan = plan("t", &reservation, &request.idempotency_key).unwrap();
+        (reservation, plan)
+    }
+
+    fn ok() -> CancellationReason {
+        CancellationReason::builder().code("None").build()
+    }
+
+    fn failed(item: Option<Item>) -> CancellationReason {
+        CancellationReason::builder()
+            .code("ConditionalCheckFailed")
+            .set_item(item)
+            .build()
+    }
+
+    fn outcome(
+        r: &Reservation,
+        plan: &Plan,
+        reasons: Vec<CancellationReason>,
+    ) -> Result<Reservation, StoreError> {
+        assert_eq!(reasons.len(), plan.actions.len());
+        match interpret_cancellation(r, &plan.actions, &reasons) {
+            Attempt::Done(result) => result,
+            Attempt::Retry(why) => panic!("unexpected retry: {why}"),
+        }
+    }
+
+    fn profile(status: EmployeeStatus) -> Item {
+        let e = Employee::new(
+            employee(),
+            "Jane Smith",
+            "Developer",
+            domain::parse_iso_date("2018-01-01").unwrap(),
+            status,
+        )
+        .unwrap();
+        items::employee_item(&e)
+    }
+
+    #[test]
+    fn the_plan_has_one_action_per_item_in_transaction_order() {
+        let (r, plan) = booking("2025-12-31", "2026-01-02", "k");
+        assert_eq!(
+            plan.actions,
+            vec![
+                Action::EmployeeCheck,
+                Action::Balance {
+                    year: 2025,
+                    days: 1
+                },
+                Action::Balance {
+                    year: 2026,
+                    days: 2
+                },
+                Action::Reservation,
+                Action::Claim(r.range().start()),
+                Action::Claim(r.range().start().succ_opt().unwrap()),
+                Action::Claim(r.range().end()),
+            ]
+        );
+        assert_eq!(plan.items.len(), plan.actions.len());
+        assert!(plan.token.len() <= 36 && !plan.token.is_empty());
+    }
+
+    #[test]
+    fn a_missing_or_inactive_profile_wins_over_everything_else() {
+        let (r, plan) = booking("2026-01-24", "2026-01-24", "k");
+        let all_failed = |first: Option<Item>| {
+            let mut reasons = vec![failed(first)];
+            reasons.extend((1..plan.actions.len()).map(|_| failed(None)));
+            reasons
+        };
+        assert!(matches!(
+            outcome(&r, &plan, all_failed(None)),
+            Err(StoreError::EmployeeNotFound(_))
+        ));
+        assert!(matches!(
+            outcome(
+                &r,
+                &plan,
+                all_failed(Some(profile(EmployeeStatus::Inactive)))
+            ),
+            Err(StoreError::EmployeeInactive(_))
+        ));
+    }
+
+    #[test]
+    fn clashing_days_are_all_named_with_their_holders() {
+        let (r, plan) = booking("2026-01-24", "2026-01-26", "k");
+        let (other, _) = booking("2026-01-25", "2026-01-30", "other");
+        let claim = |d: &str| {
+            Some(items::day_claim_item(
+                employee(),
+                domain::parse_iso_date(d).unwrap(),
+                other.id(),
+            ))
+        };
+        let reasons = vec![
+            ok(),
+            ok(),
+            ok(),
+            ok(),
+            failed(claim("2026-01-25")),
+            failed(claim("2026-01-26")),
+        ];
+        match outcome(&r, &plan, reasons) {
+            Err(StoreError::Overlap { dates, held_by, .. }) => {
+                assert_eq!(dates.len(), 2);
+                assert_eq!(held_by, vec![other.id().clone()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_overlap_is_reported_before_a_short_balance() {
+        let (r, plan) = booking("2026-01-24", "2026-01-24", "k");
+        let balance = items::balance_item(employee(), &YearBalance::new(2026, 1, 1).unwrap());
+        let reasons = vec![ok(), failed(Some(balance)), ok(), failed(None)];
+        assert!(matches!(
+            outcome(&r, &plan, reasons),
+            Err(StoreError::Overlap { .. })
+        ));
+    }
+
+    #[test]
+    fn a_short_balance_reports_available_and_requested() {
+        let (r, plan) = booking("2026-01-24", "2026-01-26", "k");
+        let balance = items::balance_item(employee(), &YearBalance::new(2026, 10, 8).unwrap());
+        let mut reasons = vec![ok(), failed(Some(balance))];
+        reasons.extend((2..plan.actions.len()).map(|_| ok()));
+        assert!(matches!(
+            outcome(&r, &plan, reasons),
+            Err(StoreError::InsufficientBalance {
+                year: 2026,
+                available: 2,
+                requested: 3,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_missing_year_is_named() {
+        let (r, plan) = booking("2025-12-31", "2026-01-01", "k");
+        let reasons = vec![ok(), ok(), failed(None), ok(), ok(), ok()];
+        assert!(matches!(
+            outcome(&r, &plan, reasons),
+            Err(StoreError::NoBalanceForYear { year: 2026, .. })
+        ));
+    }
+
+    #[test]
+    fn an_existing_reservation_is_a_replay_when_it_books_the_same_days() {
+        let (r, plan) = booking("2026-01-24", "2026-01-25", "k");
+        let existing = Some(items::reservation_item(&r));
+        let own_claim = |d| Some(items::day_claim_item(employee(), d, r.id()));
+        let reasons = vec![
+            ok(),
+            ok(),
+            failed(existing),
+            failed(own_claim(r.range().start())),
+            failed(own_claim(r.range().end())),
+        ];
+        assert_eq!(outcome(&r, &plan, reasons).unwrap(), r);
+
+        let (moved, moved_plan) = booking("2026-03-01", "2026-03-02", "k");
+        assert_eq!(moved.id(), r.id(), "same key, same id");
+        let reasons = vec![
+            ok(),
+            ok(),
+            failed(Some(items::reservation_item(&r))),
+            ok(),
+            ok(),
+        ];
+        assert!(matches!(
+            outcome(&moved, &moved_plan, reasons),
+            Err(StoreError::IdempotencyKeyReused)
+        ));
+    }
+
+    #[test]
+    fn contention_and_throttling_are_transient_and_conditions_are_not() {
+        let code = |c: &str| CancellationReason::builder().code(c).build();
+        for transient in [
+            "TransactionConflict",
+            "ThrottlingError",
+            "ProvisionedThroughputExceeded",
+        ] {
+            assert_eq!(
+                transient_reason(&[ok(), code(transient)]).as_deref(),
+                Some(transient)
+            );
+        }
+        assert_eq!(transient_reason(&[ok(), failed(None)]), None);
+    }
+
+    #[test]
+    fn a_cancellation_no_condition_explains_is_a_dependency_failure() {
+        let (r, plan) = booking("2026-01-24", "2026-01-24", "k");
+        let code = |c: &str| CancellationReason::builder().code(c).build();
+        let reasons = vec![ok(), code("ValidationError"), ok(), ok()];
+        let err = outcome(&r, &plan, reasons).unwrap_err();
+        assert!(
+            matches!(err, StoreError::UnexpectedCancellation { .. }) && err.is_dependency_failure()
+        );
+    }
+}

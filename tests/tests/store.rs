@@ -484,3 +484,22 @@ async fn a_successful_booking_sends_exactly_one_request() {
     assert!(matches!(err, StoreError::Overlap { .. }), "{err:?}");
     assert_eq!(counter.total(), 1);
 }
+
+/// A refused booking leaves nothing behind, not even its idempotency token: the same
+/// request succeeds once the days are there.
+#[tokio::test]
+async fn a_refused_booking_can_succeed_later_with_the_same_key() {
+    let store = fresh_store().await;
+    let id = seed(&store, 18, EmployeeStatus::Active, &[(2026, 2, 0)]).await;
+    let req = request(id, "2026-09-01", "2026-09-03", "retry-later");
+    let err = store.reserve(&req).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::InsufficientBalance { .. }),
+        "{err:?}"
+    );
+    seed(&store, 18, EmployeeStatus::Active, &[(2026, 5, 0)]).await;
+    let booked = store.reserve(&req).await.unwrap();
+    assert_eq!(booked.charge().total_days(), 3);
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 2);
+    assert_ledger_sound(&store, id).await;
+}
