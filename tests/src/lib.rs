@@ -6,6 +6,9 @@
 //! fail, they never skip. Run `scripts/setup.sh` first to get a Docker engine and the
 //! image. Set `TEST_LOG=1` to see the store's logs.
 
+pub mod lambda;
+pub mod proxy;
+
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -36,18 +39,26 @@ pub struct DynamoLocal {
 
 static LOCAL: OnceLock<Result<DynamoLocal, String>> = OnceLock::new();
 static STARTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static VOLUMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Removes the containers this process started when it exits. Statics are never
 /// dropped, so without this each test binary would leave its container running.
 #[ctor::dtor]
 fn remove_containers() {
     let ids = STARTED.lock().map(|ids| ids.clone()).unwrap_or_default();
-    for id in ids {
+    let volumes = VOLUMES.lock().map(|v| v.clone()).unwrap_or_default();
+    let docker = |args: &[&str]| {
         let _ = std::process::Command::new("docker")
-            .args(["rm", "--force", "--volumes", &id])
+            .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();
+    };
+    for id in ids {
+        docker(&["rm", "--force", "--volumes", &id]);
+    }
+    for volume in volumes {
+        docker(&["volume", "rm", "--force", &volume]);
     }
 }
 
@@ -81,7 +92,10 @@ pub fn dynamodb_local() -> &'static DynamoLocal {
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            runtime.block_on(start_container(&["-inMemory"], Vec::new()))
+            let (local, container) = runtime.block_on(start_container(&["-inMemory"], None))?;
+            // Removed by `remove_containers` at exit, not by its Drop.
+            std::mem::forget(container);
+            Ok(local)
         })
         .join()
         .unwrap_or_else(|_| Err("the thread starting DynamoDB Local panicked".into()))
@@ -96,11 +110,12 @@ pub fn dynamodb_local() -> &'static DynamoLocal {
 }
 
 /// Starts a DynamoDB Local container with `-sharedDb` plus `storage_args`, waits until
-/// its API answers, and registers it for removal at exit.
+/// its API answers, and registers it (and `volume`, a named volume mounted at `/data`) for
+/// removal at exit.
 pub async fn start_container(
     storage_args: &[&str],
-    mounts: Vec<testcontainers::core::Mount>,
-) -> Result<DynamoLocal, String> {
+    volume: Option<&str>,
+) -> Result<(DynamoLocal, testcontainers::ContainerAsync<DynamoDb>), String> {
     let mut cmd = vec!["-jar", "DynamoDBLocal.jar", "-sharedDb"];
     cmd.extend_from_slice(storage_args);
     let mut request = DynamoDb::default()
@@ -111,8 +126,15 @@ pub async fn start_container(
             "Initializing DynamoDB Local",
         )])
         .with_startup_timeout(Duration::from_secs(90));
-    for mount in mounts {
-        request = request.with_mount(mount);
+    if let Some(name) = volume {
+        VOLUMES
+            .lock()
+            .map_err(|e| e.to_string())?
+            .push(name.to_owned());
+        // The official image runs as a user that cannot write a fresh volume.
+        request = request
+            .with_mount(testcontainers::core::Mount::volume_mount(name, "/data"))
+            .with_user("root");
     }
     let container = request
         .start()
@@ -120,18 +142,23 @@ pub async fn start_container(
         .map_err(|e| format!("starting the container failed: {e}"))?;
     let id = container.id().to_owned();
     STARTED.lock().map_err(|e| e.to_string())?.push(id.clone());
-    let port = container
-        .get_host_port_ipv4(ContainerPort::Tcp(8000))
-        .await
-        .map_err(|e| format!("reading the container's port failed: {e}"))?;
-    // The container is removed by `remove_containers` at exit, not by its Drop.
-    std::mem::forget(container);
+    let port = host_port(&container).await?;
     let local = DynamoLocal {
         endpoint: format!("http://127.0.0.1:{port}"),
         container_id: id,
     };
     wait_until_serving(&local.endpoint, Duration::from_secs(60)).await?;
-    Ok(local)
+    Ok((local, container))
+}
+
+/// The loopback port mapped to the container's 8000 (it changes when a container restarts).
+pub async fn host_port(
+    container: &testcontainers::ContainerAsync<DynamoDb>,
+) -> Result<u16, String> {
+    container
+        .get_host_port_ipv4(ContainerPort::Tcp(8000))
+        .await
+        .map_err(|e| format!("reading the container's port failed: {e}"))
 }
 
 /// Polls `ListTables` until DynamoDB Local answers: its start-up log line comes before
