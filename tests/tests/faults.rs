@@ -212,7 +212,7 @@ async fn a_paused_database_fails_calls_cleanly_and_loses_nothing() {
     let kinds = tally(&calls);
     eprintln!("paused database: {} calls, {kinds:?}", calls.len());
     assert!(
-        kinds.get("dependency failure").is_some(),
+        kinds.contains_key("dependency failure"),
         "the pause was never felt: {kinds:?}"
     );
     assert!(
@@ -246,8 +246,12 @@ async fn a_killed_database_keeps_every_acknowledged_booking_whole() {
     let kinds = tally(&calls);
     eprintln!("killed database: {} calls, {kinds:?}", calls.len());
     assert!(
-        kinds.get("dependency failure").is_some(),
+        kinds.contains_key("dependency failure"),
         "the kill was never felt: {kinds:?}"
+    );
+    assert!(
+        booked_after(&calls, recovered),
+        "no booking after the restart: {kinds:?}"
     );
     assert_sound_and_acknowledged(&rig.store, &calls).await;
 }
