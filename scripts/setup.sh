@@ -8,6 +8,9 @@
 #
 # Env: DYNAMODB_LOCAL_IMAGE  full image reference (default amazon/dynamodb-local:3.3.0)
 #      DOCKER_PULL_TIMEOUT   seconds allowed for `docker pull` (default 120)
+#
+# Also installs the ministack AWS emulator (PyPI) into target/ministack-venv for the
+# provisioner's integration test.
 set -euo pipefail
 
 DYNAMODB_LOCAL_TAG=3.3.0
@@ -234,7 +237,32 @@ ensure_image() {
   if [[ "$verify" -eq 1 ]]; then smoke_test; fi
 }
 
+# --- ministack (the provisioner's AWS emulator) -----------------------------
+# Pinned: its routes and quirks are what provisioner/tests/ministack.rs works around.
+# In its own virtualenv because it pins botocore.
+MINISTACK_VERSION=1.5.33
+MINISTACK_VENV="$ROOT/target/ministack-venv"
+
+ensure_ministack() {
+  local marker="$MINISTACK_VENV/.ministack-version"
+  if [[ -x "$MINISTACK_VENV/bin/ministack" && -f "$marker" && "$(cat "$marker")" == "$MINISTACK_VERSION" ]]; then
+    log "ministack $MINISTACK_VERSION: present"
+    return
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    apt_install python3-venv
+  fi
+  log "installing ministack $MINISTACK_VERSION into $MINISTACK_VENV"
+  rm -rf "$MINISTACK_VENV"
+  python3 -m venv "$MINISTACK_VENV"
+  "$MINISTACK_VENV/bin/pip" install --quiet --disable-pip-version-check "ministack==$MINISTACK_VERSION"
+  [[ -x "$MINISTACK_VENV/bin/ministack" ]] || die "ministack $MINISTACK_VERSION installed no ministack command"
+  echo "$MINISTACK_VERSION" >"$marker"
+}
+
 ensure_docker
 ensure_compose
 ensure_image
+ensure_ministack
 log "ready"
