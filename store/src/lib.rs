@@ -36,6 +36,7 @@
 //! there.
 #![warn(missing_docs)]
 
+pub mod bulk;
 mod cancel;
 mod error;
 mod items;
@@ -48,6 +49,7 @@ mod transact;
 
 use aws_sdk_dynamodb::Client;
 
+pub use bulk::{BulkOptions, BulkReport, MarkerWrite, Record, SeedMarker, BATCH_SIZE};
 pub use cancel::CancelTarget;
 pub use error::StoreError;
 pub use reserve::ReserveRequest;

@@ -33,7 +33,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// "Full jitter" backoff before retry number `retry` (1-based): uniform in
     /// `0 ..= min(max_delay, base_delay * 2^(retry-1))`, so competing writers spread out.
-    fn delay(&self, retry: u32) -> Duration {
+    pub(crate) fn delay(&self, retry: u32) -> Duration {
         let ceiling = self
             .base_delay
             .saturating_mul(1u32 << (retry - 1).min(16))

@@ -1,0 +1,784 @@
+//! Bulk writes, for seeding and emptying a table.
+//!
+//! [`Store::write_records`] takes a stream of [`Record`]s (domain values, never attribute
+//! maps) and expands each into its items with the same builders as the transactional path,
+//! so a seeded reservation is exactly what [`Store::reserve`] would have written: the
+//! reservation item and one day claim per day. The items go out with `BatchWriteItem`,
+//! [`BATCH_SIZE`] per request and at most [`BulkOptions::concurrency`] requests in flight;
+//! the `UnprocessedItems` DynamoDB hands back (and requests refused for throttling) are sent
+//! again after a jittered exponential backoff, until the retry policy is spent. Records are
+//! pulled from the iterator only as requests complete, so memory stays bounded whatever
+//! the number of records.
+//!
+//! Unlike a transaction, a bulk write is not atomic: a reader may see a reservation before
+//! its claims. Bulk writes are for seeding a table nobody books in yet.
+//!
+//! [`Store::delete_all_items`] empties the table (a parallel scan of the keys and batched
+//! deletes) and [`Store::is_empty`] says whether there is anything to delete.
+//!
+//! # The seed marker
+//!
+//! | item        | `PK`   | `SK`   | attributes                                                   |
+//! |-------------|--------|--------|--------------------------------------------------------------|
+//! | seed marker | `META` | `SEED` | `seed`, `current_year`, `employees`, `generator`, `complete` |
+//!
+//! A seeder records what it is about to write in the marker ([`Store::put_seed_marker`])
+//! before writing it, so that a later run can tell a table holding the same data (writing
+//! it again changes nothing) from a table seeded differently (writing over it would leave
+//! the other data's reservations and claims behind, and break the ledger).
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use domain::{Employee, EmployeeId, Reservation, YearBalance};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::task::{JoinError, JoinSet};
+
+use crate::items::{self, Item};
+use crate::keys;
+use crate::{RetryPolicy, Store, StoreError};
+
+/// Items per `BatchWriteItem` request: DynamoDB's limit.
+pub const BATCH_SIZE: usize = 25;
+
+/// Partition key of the table's metadata items.
+const META_PK: &str = "META";
+/// Sort key of the seed marker.
+const SEED_SK: &str = "SEED";
+/// The `entity` attribute of the seed marker.
+const SEED_MARKER_ENTITY: &str = "SeedMarker";
+
+/// One thing to write in bulk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// An employee's profile.
+    Employee(Employee),
+    /// One year balance of an employee.
+    Balance {
+        /// Whose balance.
+        employee: EmployeeId,
+        /// The balance.
+        balance: YearBalance,
+    },
+    /// A reservation, written with one day claim per day it books. The balances it
+    /// charges are not touched: write them, already charged, as [`Record::Balance`].
+    Reservation(Reservation),
+}
+
+impl Record {
+    /// How many items the record writes.
+    pub fn item_count(&self) -> usize {
+        match self {
+            Self::Employee(_) | Self::Balance { .. } => 1,
+            Self::Reservation(r) => 1 + r.range().calendar_days() as usize,
+        }
+    }
+
+    fn into_items(self) -> Vec<Item> {
+        match self {
+            Self::Employee(employee) => vec![items::employee_item(&employee)],
+            Self::Balance { employee, balance } => vec![items::balance_item(employee, &balance)],
+            Self::Reservation(r) => {
+                let mut out = Vec::with_capacity(1 + r.range().calendar_days() as usize);
+                out.push(items::reservation_item(&r));
+                out.extend(
+                    r.range()
+                        .days()
+                        .map(|day| items::day_claim_item(r.employee(), day, r.id())),
+                );
+                out
+            }
+        }
+    }
+}
+
+/// How a bulk operation spreads its requests and how patiently it retries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkOptions {
+    /// Requests in flight at once (at least 1 is used).
+    pub concurrency: usize,
+    /// Attempts and backoff for a request's unprocessed items, or for a request refused
+    /// for throttling.
+    pub retry: RetryPolicy,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            retry: RetryPolicy {
+                max_attempts: 10,
+                base_delay: Duration::from_millis(50),
+                max_delay: Duration::from_secs(5),
+            },
+        }
+    }
+}
+
+/// What a bulk write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BulkReport {
+    /// Items written (or deleted).
+    pub items: u64,
+    /// `BatchWriteItem` requests sent, retries included.
+    pub requests: u64,
+    /// Items sent again because DynamoDB left them unprocessed or throttled the request.
+    pub retried_items: u64,
+}
+
+impl std::ops::AddAssign for BulkReport {
+    fn add_assign(&mut self, other: Self) {
+        self.items += other.items;
+        self.requests += other.requests;
+        self.retried_items += other.retried_items;
+    }
+}
+
+/// What a seeder wrote, or is writing, into the table: see the [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeedMarker {
+    /// The generator's seed.
+    pub seed: u64,
+    /// The last of the seeded years.
+    pub current_year: i32,
+    /// Employees written (ids `1..=employees`).
+    pub employees: u32,
+    /// The version of the generator: the same seed gives other data in another version.
+    pub generator: u32,
+    /// Whether every item was written.
+    pub complete: bool,
+}
+
+impl SeedMarker {
+    /// Whether the two markers describe the same data, complete or not.
+    pub fn same_data(&self, other: &SeedMarker) -> bool {
+        (self.seed, self.current_year, self.employees, self.generator)
+            == (
+                other.seed,
+                other.current_year,
+                other.employees,
+                other.generator,
+            )
+    }
+}
+
+/// The outcome of [`Store::put_seed_marker`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerWrite {
+    /// The marker was written.
+    Written,
+    /// The table holds a marker for other data, left as it is.
+    Conflict(SeedMarker),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SeedMarkerItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    seed: u64,
+    current_year: i32,
+    employees: u32,
+    generator: u32,
+    complete: bool,
+}
+
+fn seed_marker_item(marker: &SeedMarker) -> Result<Item, StoreError> {
+    let item = SeedMarkerItem {
+        pk: META_PK.to_owned(),
+        sk: SEED_SK.to_owned(),
+        entity: SEED_MARKER_ENTITY.to_owned(),
+        seed: marker.seed,
+        current_year: marker.current_year,
+        employees: marker.employees,
+        generator: marker.generator,
+        complete: marker.complete,
+    };
+    serde_dynamo::to_item(item).map_err(|e| StoreError::CorruptItem {
+        pk: META_PK.to_owned(),
+        sk: SEED_SK.to_owned(),
+        source: e.into(),
+    })
+}
+
+fn seed_marker_from_item(item: &Item) -> Result<SeedMarker, StoreError> {
+    let raw: SeedMarkerItem = items::from_item(item)?;
+    Ok(SeedMarker {
+        seed: raw.seed,
+        current_year: raw.current_year,
+        employees: raw.employees,
+        generator: raw.generator,
+        complete: raw.complete,
+    })
+}
+
+/// The items of `records`, cut into `BatchWriteItem`-sized groups, lazily.
+fn batches(records: impl Iterator<Item = Record>) -> impl Iterator<Item = Vec<Item>> {
+    let mut items = records.flat_map(Record::into_items);
+    std::iter::from_fn(move || {
+        let batch: Vec<Item> = items.by_ref().take(BATCH_SIZE).collect();
+        (!batch.is_empty()).then_some(batch)
+    })
+}
+
+fn put_request(item: Item) -> Result<WriteRequest, StoreError> {
+    let put = PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .map_err(|e| StoreError::dynamo("BatchWriteItem", e))?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
+fn delete_request(key: Item) -> Result<WriteRequest, StoreError> {
+    let delete = DeleteRequest::builder()
+        .set_key(Some(key))
+        .build()
+        .map_err(|e| StoreError::dynamo("BatchWriteItem", e))?;
+    Ok(WriteRequest::builder().delete_request(delete).build())
+}
+
+/// What one `BatchWriteItem` call came back with.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    /// Accepted; these requests were left unprocessed and must be sent again.
+    Unprocessed(Vec<WriteRequest>),
+    /// Refused as a whole for a transient reason (throttling): send it all again.
+    Throttled(String),
+}
+
+/// Sends `pending` with `send` until DynamoDB has processed every request, backing off
+/// before each new attempt; gives up with [`StoreError::Contention`] once the policy's
+/// attempts are spent.
+pub(crate) async fn until_processed<F, Fut>(
+    policy: &RetryPolicy,
+    mut pending: Vec<WriteRequest>,
+    mut send: F,
+) -> Result<BulkReport, StoreError>
+where
+    F: FnMut(Vec<WriteRequest>) -> Fut,
+    Fut: Future<Output = Result<Sent, StoreError>>,
+{
+    let attempts = policy.max_attempts.max(1);
+    let mut report = BulkReport {
+        items: pending.len() as u64,
+        ..BulkReport::default()
+    };
+    let mut reason = String::new();
+    for n in 1..=attempts {
+        if n > 1 {
+            tokio::time::sleep(policy.delay(n - 1)).await;
+            report.retried_items += pending.len() as u64;
+        }
+        report.requests += 1;
+        // A throttled request consumed what it was given: keep a copy to send again.
+        match send(pending.clone()).await? {
+            Sent::Unprocessed(rest) if rest.is_empty() => return Ok(report),
+            Sent::Unprocessed(rest) => {
+                reason = format!("{} item(s) still unprocessed", rest.len());
+                pending = rest;
+            }
+            Sent::Throttled(why) => reason = why,
+        }
+        tracing::debug!(attempt = n, %reason, "BatchWriteItem incomplete, retrying");
+    }
+    Err(StoreError::Contention {
+        operation: "BatchWriteItem",
+        attempts,
+        reason,
+    })
+}
+
+/// One `BatchWriteItem` of `requests` into `table`.
+async fn send_batch(
+    client: &Client,
+    table: &str,
+    requests: Vec<WriteRequest>,
+) -> Result<Sent, StoreError> {
+    match client
+        .batch_write_item()
+        .request_items(table, requests)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Sent::Unprocessed(
+            out.unprocessed_items
+                .and_then(|mut left| left.remove(table))
+                .unwrap_or_default(),
+        )),
+        Err(err) => match err.as_service_error() {
+            Some(e)
+                if e.is_provisioned_throughput_exceeded_exception()
+                    || e.is_request_limit_exceeded()
+                    || e.is_throttling_exception() =>
+            {
+                let code = aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e);
+                Ok(Sent::Throttled(code.unwrap_or("Throttling").to_owned()))
+            }
+            _ => Err(StoreError::dynamo("BatchWriteItem", err)),
+        },
+    }
+}
+
+/// The result of a finished task: a panic in it is re-raised here.
+fn joined<T>(result: Result<Result<T, StoreError>, JoinError>) -> Result<T, StoreError> {
+    match result {
+        Ok(done) => done,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Tasks are aborted only when their set is dropped, and then nobody waits on them.
+        Err(e) => panic!("a bulk write task was cancelled: {e}"),
+    }
+}
+
+impl Store {
+    /// Writes every record, overwriting items with the same keys; see the
+    /// [module docs](self). `progress` is called with the number of items of each request
+    /// as it completes. Every key must appear once: DynamoDB refuses a request that
+    /// writes one item twice.
+    ///
+    /// On an error, requests still in flight are abandoned and the table holds part of
+    /// the records.
+    #[tracing::instrument(skip_all, fields(table = %self.table, concurrency = options.concurrency))]
+    pub async fn write_records<I>(
+        &self,
+        records: I,
+        options: &BulkOptions,
+        mut progress: impl FnMut(u64),
+    ) -> Result<BulkReport, StoreError>
+    where
+        I: IntoIterator<Item = Record>,
+    {
+        let limit = options.concurrency.max(1);
+        let mut report = BulkReport::default();
+        let mut in_flight: JoinSet<Result<BulkReport, StoreError>> = JoinSet::new();
+        let mut finish = |done: BulkReport, report: &mut BulkReport| {
+            *report += done;
+            progress(done.items);
+        };
+        for batch in batches(records.into_iter()) {
+            if in_flight.len() >= limit {
+                if let Some(result) = in_flight.join_next().await {
+                    finish(joined(result)?, &mut report);
+                }
+            }
+            let requests = batch
+                .into_iter()
+                .map(put_request)
+                .collect::<Result<Vec<_>, _>>()?;
+            let (client, table, retry) = (self.client.clone(), self.table.clone(), options.retry);
+            in_flight.spawn(async move {
+                until_processed(&retry, requests, |r| send_batch(&client, &table, r)).await
+            });
+        }
+        while let Some(result) = in_flight.join_next().await {
+            finish(joined(result)?, &mut report);
+        }
+        Ok(report)
+    }
+
+    /// Deletes every item of the table, the seed marker included, with a parallel scan of
+    /// [`BulkOptions::concurrency`] segments, each deleting what it finds in batches.
+    /// `progress` is called with the number of items of each delete request as it
+    /// completes. Returns what was deleted.
+    ///
+    /// Items written while it runs may survive it.
+    #[tracing::instrument(skip_all, fields(table = %self.table))]
+    pub async fn delete_all_items(
+        &self,
+        options: &BulkOptions,
+        mut progress: impl FnMut(u64),
+    ) -> Result<BulkReport, StoreError> {
+        let segments = i32::try_from(options.concurrency.max(1)).unwrap_or(i32::MAX);
+        let (sender, mut done) = mpsc::unbounded_channel();
+        let mut tasks = JoinSet::new();
+        for segment in 0..segments {
+            let (client, table) = (self.client.clone(), self.table.clone());
+            let (retry, sender) = (options.retry, sender.clone());
+            tasks.spawn(async move {
+                let deleted =
+                    delete_segment(&client, &table, segment, segments, &retry, &sender).await;
+                if let Err(e) = deleted {
+                    // The receiver is gone only when the caller stopped listening.
+                    let _ = sender.send(Err(e));
+                }
+            });
+        }
+        drop(sender);
+        let mut report = BulkReport::default();
+        // Ends when every segment's task has finished and dropped its sender.
+        while let Some(batch) = done.recv().await {
+            let batch = batch?;
+            report += batch;
+            progress(batch.items);
+        }
+        while let Some(result) = tasks.join_next().await {
+            joined(result.map(Ok))?;
+        }
+        Ok(report)
+    }
+
+    /// Whether the table holds no item at all.
+    #[tracing::instrument(skip_all, fields(table = %self.table))]
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .limit(1)
+                .projection_expression("#pk")
+                .expression_attribute_names("#pk", keys::PK)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Scan", e))?;
+            if !page.items().is_empty() {
+                return Ok(false);
+            }
+            // A page may come back empty with more to read.
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(true),
+            }
+        }
+    }
+
+    /// The seed marker, if the table has one.
+    #[tracing::instrument(skip_all, fields(table = %self.table))]
+    pub async fn seed_marker(&self) -> Result<Option<SeedMarker>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::key(META_PK.to_owned(), SEED_SK.to_owned())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        out.item.as_ref().map(seed_marker_from_item).transpose()
+    }
+
+    /// Writes the seed marker unless the table holds one for other data (see
+    /// [`SeedMarker::same_data`]), in one conditional write: of two seeders racing on one
+    /// table with different data, one gets [`MarkerWrite::Conflict`].
+    #[tracing::instrument(skip_all, fields(table = %self.table, complete = marker.complete))]
+    pub async fn put_seed_marker(&self, marker: &SeedMarker) -> Result<MarkerWrite, StoreError> {
+        let number = |n: String| AttributeValue::N(n);
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(seed_marker_item(marker)?))
+            .condition_expression(
+                "attribute_not_exists(#pk) OR (#seed = :seed AND #year = :year \
+                 AND #employees = :employees AND #generator = :generator)",
+            )
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#seed", "seed")
+            .expression_attribute_names("#year", "current_year")
+            .expression_attribute_names("#employees", "employees")
+            .expression_attribute_names("#generator", "generator")
+            .expression_attribute_values(":seed", number(marker.seed.to_string()))
+            .expression_attribute_values(":year", number(marker.current_year.to_string()))
+            .expression_attribute_values(":employees", number(marker.employees.to_string()))
+            .expression_attribute_values(":generator", number(marker.generator.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(MarkerWrite::Written),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    match failed.item() {
+                        Some(old) => Ok(MarkerWrite::Conflict(seed_marker_from_item(old)?)),
+                        None => Err(StoreError::dynamo("PutItem", err)),
+                    }
+                }
+                _ => Err(StoreError::dynamo("PutItem", err)),
+            },
+        }
+    }
+}
+
+/// Deletes what one segment of a parallel scan finds, reporting each batch on `done`.
+async fn delete_segment(
+    client: &Client,
+    table: &str,
+    segment: i32,
+    segments: i32,
+    retry: &RetryPolicy,
+    done: &mpsc::UnboundedSender<Result<BulkReport, StoreError>>,
+) -> Result<(), StoreError> {
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .segment(segment)
+            .total_segments(segments)
+            .projection_expression("#pk, #sk")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Scan", e))?;
+        let mut found = page.items.unwrap_or_default().into_iter().peekable();
+        while found.peek().is_some() {
+            let requests = found
+                .by_ref()
+                .take(BATCH_SIZE)
+                .map(delete_request)
+                .collect::<Result<Vec<_>, _>>()?;
+            let report = until_processed(retry, requests, |r| send_batch(client, table, r)).await?;
+            if done.send(Ok(report)).is_err() {
+                return Ok(());
+            }
+        }
+        match page.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use domain::{DateRange, DayCountPolicy, EmployeeStatus, IdempotencyKey, ReservationId};
+
+    fn id(n: u32) -> EmployeeId {
+        EmployeeId::new(n).unwrap()
+    }
+
+    fn employee(n: u32) -> Record {
+        let start = domain::parse_iso_date("2019-03-01").unwrap();
+        Record::Employee(
+            Employee::new(
+                id(n),
+                "Jane Smith",
+                "Analyst",
+                start,
+                EmployeeStatus::Active,
+            )
+            .unwrap(),
+        )
+    }
+
+    fn reservation(n: u32, start: &str, end: &str) -> Reservation {
+        let range = DateRange::parse(start, end).unwrap();
+        let rid = ReservationId::derive(id(n), &IdempotencyKey::new("bulk-test").unwrap());
+        let charge = DayCountPolicy::CalendarDays.charge(&range).unwrap();
+        Reservation::new(rid, id(n), range, charge).unwrap()
+    }
+
+    fn text<'a>(item: &'a Item, name: &str) -> &'a str {
+        item[name].as_s().unwrap()
+    }
+
+    fn quick(max_attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+        }
+    }
+
+    fn requests(n: usize) -> Vec<WriteRequest> {
+        (0..n)
+            .map(|i| put_request(items::key(format!("EMP#{i}"), "PROFILE".into())).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_reservation_expands_to_its_item_and_one_claim_per_day_as_a_booking_writes_them() {
+        let r = reservation(4, "2025-12-30", "2026-01-02");
+        let record = Record::Reservation(r.clone());
+        assert_eq!(record.item_count(), 5);
+        let written = record.into_items();
+        assert_eq!(written.len(), 5);
+        assert_eq!(written[0], items::reservation_item(&r));
+        let days: Vec<&str> = written[1..].iter().map(|i| text(i, "SK")).collect();
+        assert_eq!(
+            days,
+            [
+                "DAY#2025-12-30",
+                "DAY#2025-12-31",
+                "DAY#2026-01-01",
+                "DAY#2026-01-02"
+            ]
+        );
+        for claim in &written[1..] {
+            assert_eq!(text(claim, "PK"), "EMP#4");
+            assert_eq!(text(claim, "reservation_id"), r.id().as_str());
+        }
+    }
+
+    #[test]
+    fn employees_and_balances_are_one_item_each() {
+        let balance = YearBalance::new(2026, 20, 4).unwrap();
+        let record = Record::Balance {
+            employee: id(3),
+            balance,
+        };
+        assert_eq!(record.item_count(), 1);
+        assert_eq!(
+            record.into_items(),
+            vec![items::balance_item(id(3), &balance)]
+        );
+        assert_eq!(employee(3).into_items().len(), 1);
+    }
+
+    #[test]
+    fn records_are_cut_into_batches_of_twenty_five_items_in_order() {
+        // 20 profiles, then a 10-day reservation (11 items) that straddles the boundary.
+        let mut records: Vec<Record> = (1..=20).map(employee).collect();
+        records.push(Record::Reservation(reservation(
+            21,
+            "2026-03-01",
+            "2026-03-10",
+        )));
+        let cut: Vec<Vec<Item>> = batches(records.into_iter()).collect();
+        assert_eq!(cut.iter().map(Vec::len).collect::<Vec<_>>(), [25, 6]);
+        assert_eq!(
+            text(&cut[0][20], "SK"),
+            format!("RES#{}", text(&cut[0][20], "reservation_id"))
+        );
+        assert_eq!(text(&cut[1][5], "SK"), "DAY#2026-03-10");
+        assert_eq!(batches(std::iter::empty()).count(), 0);
+    }
+
+    #[test]
+    fn markers_for_the_same_data_match_whether_complete_or_not() {
+        let marker = SeedMarker {
+            seed: 42,
+            current_year: 2026,
+            employees: 10,
+            generator: 1,
+            complete: false,
+        };
+        let done = SeedMarker {
+            complete: true,
+            ..marker
+        };
+        assert!(marker.same_data(&done));
+        for other in [
+            SeedMarker { seed: 43, ..marker },
+            SeedMarker {
+                current_year: 2025,
+                ..marker
+            },
+            SeedMarker {
+                employees: 11,
+                ..marker
+            },
+            SeedMarker {
+                generator: 2,
+                ..marker
+            },
+        ] {
+            assert!(!marker.same_data(&other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn the_seed_marker_round_trips_through_its_item() {
+        let marker = SeedMarker {
+            seed: u64::MAX,
+            current_year: 2026,
+            employees: 100_000,
+            generator: 1,
+            complete: true,
+        };
+        let item = seed_marker_item(&marker).unwrap();
+        assert_eq!((text(&item, "PK"), text(&item, "SK")), ("META", "SEED"));
+        assert_eq!(item["seed"].as_n().unwrap(), "18446744073709551615");
+        assert_eq!(seed_marker_from_item(&item).unwrap(), marker);
+    }
+
+    #[tokio::test]
+    async fn unprocessed_items_are_sent_again_until_none_are_left() {
+        let calls = AtomicU32::new(0);
+        let report = until_processed(&quick(5), requests(25), |sent| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                // DynamoDB processes ten at a time.
+                let left: Vec<_> = sent.into_iter().skip(10).collect();
+                assert!(n < 3, "sent again after everything was processed");
+                Ok(Sent::Unprocessed(left))
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            report,
+            BulkReport {
+                items: 25,
+                requests: 3,
+                retried_items: 15 + 5
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_throttled_request_is_sent_again_whole() {
+        let calls = AtomicU32::new(0);
+        let report = until_processed(&quick(5), requests(7), |sent| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert_eq!(sent.len(), 7);
+                Ok(if n == 0 {
+                    Sent::Throttled("ThrottlingException".into())
+                } else {
+                    Sent::Unprocessed(Vec::new())
+                })
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!((report.requests, report.retried_items), (2, 7));
+    }
+
+    #[tokio::test]
+    async fn items_that_stay_unprocessed_give_up_after_the_policys_attempts() {
+        let calls = AtomicU32::new(0);
+        let err = until_processed(&quick(4), requests(3), |sent| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(Sent::Unprocessed(sent)) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        assert!(
+            matches!(&err, StoreError::Contention { operation: "BatchWriteItem", attempts: 4, reason } if reason == "3 item(s) still unprocessed"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "DynamoDB BatchWriteItem gave up after 4 attempts: 3 item(s) still unprocessed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_request_is_not_retried() {
+        let calls = AtomicU32::new(0);
+        let result = until_processed(&quick(4), requests(3), |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(StoreError::IdempotencyKeyReused) }
+        })
+        .await;
+        assert!(matches!(result, Err(StoreError::IdempotencyKeyReused)));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}
