@@ -36,6 +36,7 @@
 //! there.
 #![warn(missing_docs)]
 
+mod audit;
 pub mod bulk;
 mod cancel;
 mod error;
@@ -49,6 +50,7 @@ mod transact;
 
 use aws_sdk_dynamodb::Client;
 
+pub use audit::AuditReport;
 pub use bulk::{BulkOptions, BulkReport, MarkerWrite, Record, SeedMarker, BATCH_SIZE};
 pub use cancel::CancelTarget;
 pub use error::StoreError;

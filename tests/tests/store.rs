@@ -503,3 +503,60 @@ async fn a_refused_booking_can_succeed_later_with_the_same_key() {
     assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 2);
     assert_ledger_sound(&store, id).await;
 }
+
+/// The table-wide audit passes on sound data and names the keys of what a broken write
+/// would leave: a lost claim, a balance that does not add up.
+#[tokio::test]
+async fn the_audit_finds_what_is_broken_and_only_that() {
+    let store = fresh_store().await;
+    for id in 20..26 {
+        let employee = seed(&store, id, EmployeeStatus::Active, &[(2026, 20, 0)]).await;
+        store
+            .reserve(&request(employee, "2026-06-01", "2026-06-03", "a"))
+            .await
+            .unwrap();
+    }
+    let report = store.audit(4).await.unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(
+        (report.employees, report.reservations, report.claims),
+        (6, 6, 18)
+    );
+
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    let key = |pk: &str, sk: &str| {
+        std::collections::HashMap::from([
+            ("PK".to_owned(), V::S(pk.into())),
+            ("SK".to_owned(), V::S(sk.into())),
+        ])
+    };
+    let client = store.client();
+    client
+        .delete_item()
+        .table_name(store.table_name())
+        .set_key(Some(key("EMP#21", "DAY#2026-06-02")))
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_item()
+        .table_name(store.table_name())
+        .set_key(Some(key("EMP#24", "YEAR#2026")))
+        .update_expression("SET available = :a")
+        .expression_attribute_values(":a", V::N("18".into()))
+        .send()
+        .await
+        .unwrap();
+    let report = store.audit(3).await.unwrap();
+    let found: Vec<String> = report.violations.iter().map(ToString::to_string).collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with("employee 21 reservation")
+            && found[0].contains("2026-06-02 has no claim"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with("employee 24 year 2026: total 20 != taken 3 + available 18"),
+        "{found:#?}"
+    );
+}

@@ -1,0 +1,269 @@
+//! An independent audit of the whole table: a parallel scan, every item regrouped by
+//! employee, and [`Ledger::audit`] on each. Read-only, so operators can run it against a
+//! live table.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::ledger::{Ledger, Violation};
+use domain::EmployeeId;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::items::{self, entity, Item};
+use crate::keys;
+use crate::{Store, StoreError};
+
+/// What an audit read and found.
+#[derive(Debug, Default)]
+pub struct AuditReport {
+    /// Items read.
+    pub items: u64,
+    /// Employees with a profile.
+    pub employees: u64,
+    /// Year balances checked.
+    pub balances: u64,
+    /// Reservations checked.
+    pub reservations: u64,
+    /// Day claims checked.
+    pub claims: u64,
+    /// Items outside employee partitions (e.g. the seeder's marker), not audited.
+    pub other_items: u64,
+    /// Broken invariants, by employee.
+    pub violations: Vec<Violation>,
+    /// Employee partitions holding data but no profile.
+    pub partitions_without_profile: Vec<EmployeeId>,
+    /// Items that could not be read as what they claim to be.
+    pub unreadable: Vec<StoreError>,
+}
+
+impl AuditReport {
+    /// Whether every invariant holds.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+            && self.partitions_without_profile.is_empty()
+            && self.unreadable.is_empty()
+    }
+}
+
+/// One employee's items, as read.
+#[derive(Default)]
+struct Partition {
+    has_profile: bool,
+    ledger: Option<Ledger>,
+}
+
+/// Sorts one item into `partitions`, counting it in `report`.
+fn file_item(
+    item: &Item,
+    partitions: &mut BTreeMap<EmployeeId, Partition>,
+    report: &mut AuditReport,
+) {
+    report.items += 1;
+    let pk = item.get(keys::PK).and_then(|v| v.as_s().ok());
+    let employee = pk
+        .and_then(|pk| pk.strip_prefix("EMP#"))
+        .and_then(|id| EmployeeId::parse(id).ok());
+    let Some(employee) = employee else {
+        report.other_items += 1;
+        return;
+    };
+    let partition = partitions.entry(employee).or_default();
+    let ledger = partition.ledger.get_or_insert_with(|| Ledger {
+        employee,
+        balances: Vec::new(),
+        reservations: Vec::new(),
+        claims: Vec::new(),
+    });
+    let filed = match items::entity_of(item) {
+        Some(entity::EMPLOYEE) => items::employee_from_item(item).map(|_| {
+            partition.has_profile = true;
+            report.employees += 1;
+        }),
+        Some(entity::BALANCE) => items::balance_figures_from_item(item).map(|b| {
+            report.balances += 1;
+            ledger.balances.push(b);
+        }),
+        Some(entity::RESERVATION) => items::reservation_from_item(item).map(|r| {
+            report.reservations += 1;
+            ledger.reservations.push(r);
+        }),
+        Some(entity::DAY_CLAIM) => items::day_claim_from_item(item).map(|c| {
+            report.claims += 1;
+            ledger.claims.push(c);
+        }),
+        other => Err(items::corrupt(
+            item,
+            format!("unknown entity {other:?} in an employee partition"),
+        )),
+    };
+    if let Err(e) = filed {
+        report.unreadable.push(e);
+    }
+}
+
+impl Store {
+    /// Reads the whole table with a parallel scan of `segments` segments (strongly
+    /// consistent) and checks every employee's ledger. Writes nothing.
+    ///
+    /// Items are regrouped by employee in memory, in compact form (a few hundred bytes per
+    /// reservation), so the scan order does not matter.
+    #[tracing::instrument(skip(self), fields(table = %self.table))]
+    pub async fn audit(&self, segments: u32) -> Result<AuditReport, StoreError> {
+        let segments = i32::try_from(segments.clamp(1, 1_000)).unwrap_or(1);
+        // Bounded: a slow consumer holds the scanners back instead of buffering the table.
+        let (sender, mut pages) =
+            mpsc::channel::<Result<Vec<Item>, StoreError>>(segments as usize * 2);
+        let mut tasks = JoinSet::new();
+        for segment in 0..segments {
+            let (client, table, sender) = (self.client.clone(), self.table.clone(), sender.clone());
+            tasks.spawn(async move {
+                let mut start: Option<std::collections::HashMap<String, AttributeValue>> = None;
+                loop {
+                    let page = client
+                        .scan()
+                        .table_name(&table)
+                        .segment(segment)
+                        .total_segments(segments)
+                        .consistent_read(true)
+                        .set_exclusive_start_key(start.take())
+                        .send()
+                        .await;
+                    let page = match page {
+                        Ok(page) => page,
+                        Err(e) => {
+                            let _ = sender.send(Err(StoreError::dynamo("Scan", e))).await;
+                            return;
+                        }
+                    };
+                    let next = page.last_evaluated_key.filter(|k| !k.is_empty());
+                    if sender
+                        .send(Ok(page.items.unwrap_or_default()))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    match next {
+                        Some(key) => start = Some(key),
+                        None => return,
+                    }
+                }
+            });
+        }
+        drop(sender);
+
+        let mut report = AuditReport::default();
+        let mut partitions = BTreeMap::new();
+        while let Some(page) = pages.recv().await {
+            for item in page? {
+                file_item(&item, &mut partitions, &mut report);
+            }
+        }
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+        for (employee, partition) in partitions {
+            if !partition.has_profile {
+                report.partitions_without_profile.push(employee);
+            }
+            if let Some(ledger) = partition.ledger {
+                report.violations.extend(ledger.audit());
+            }
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{
+        DateRange, DayCountPolicy, IdempotencyKey, Reservation, ReservationId, YearBalance,
+    };
+
+    fn employee() -> EmployeeId {
+        EmployeeId::new(3).unwrap()
+    }
+
+    fn reservation() -> Reservation {
+        let range = DateRange::parse("2026-02-02", "2026-02-03").unwrap();
+        let id = ReservationId::derive(employee(), &IdempotencyKey::new("k").unwrap());
+        let charge = DayCountPolicy::CalendarDays.charge(&range).unwrap();
+        Reservation::new(id, employee(), range, charge).unwrap()
+    }
+
+    fn file_all(items: &[Item]) -> AuditReport {
+        let mut report = AuditReport::default();
+        let mut partitions = BTreeMap::new();
+        for item in items {
+            file_item(item, &mut partitions, &mut report);
+        }
+        for (employee, partition) in partitions {
+            if !partition.has_profile {
+                report.partitions_without_profile.push(employee);
+            }
+            report.violations.extend(partition.ledger.unwrap().audit());
+        }
+        report
+    }
+
+    #[test]
+    fn a_sound_partition_in_any_order_is_clean() {
+        let r = reservation();
+        let profile = items::employee_item(
+            &domain::Employee::new(
+                employee(),
+                "Tom Brown",
+                "Analyst",
+                domain::parse_iso_date("2020-01-01").unwrap(),
+                domain::EmployeeStatus::Active,
+            )
+            .unwrap(),
+        );
+        let mut all = vec![
+            items::day_claim_item(employee(), r.range().end(), r.id()),
+            items::balance_item(employee(), &YearBalance::new(2026, 10, 2).unwrap()),
+            items::reservation_item(&r),
+            profile,
+            items::day_claim_item(employee(), r.range().start(), r.id()),
+            items::key("META".into(), "SEED".into()),
+        ];
+        let report = file_all(&all);
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!(
+            (
+                report.items,
+                report.employees,
+                report.claims,
+                report.other_items
+            ),
+            (6, 1, 2, 1)
+        );
+
+        all.remove(0); // a claim goes missing
+        all.remove(2); // and so does the profile
+        let report = file_all(&all);
+        assert!(matches!(
+            report.violations[..],
+            [Violation::MissingClaim { .. }]
+        ));
+        assert_eq!(report.partitions_without_profile, vec![employee()]);
+    }
+
+    #[test]
+    fn an_unreadable_item_is_reported_not_fatal() {
+        let mut balance = items::balance_item(employee(), &YearBalance::new(2026, 10, 2).unwrap());
+        balance.insert("total".into(), AttributeValue::S("ten".into()));
+        let report = file_all(&[balance]);
+        assert!(matches!(
+            report.unreadable[..],
+            [StoreError::CorruptItem { .. }]
+        ));
+        assert!(!report.is_clean());
+    }
+}
