@@ -1,0 +1,518 @@
+//! What each tool does with the store, and how every outcome becomes a [`Reply`].
+
+use chrono::Datelike;
+use domain::{DateRange, EmployeeId, Reservation, YearBalance};
+use futures::future::try_join_all;
+use serde_json::{json, Value};
+use store::{CancelTarget, ReserveRequest, StoreError};
+
+use crate::catalogue::Tool;
+use crate::event::Event;
+use crate::idempotency::{booking_key, Turn};
+use crate::identity::{Caller, IdentityError};
+use crate::params::InvalidArguments;
+use crate::response::{Reply, Verdict};
+use crate::Handler;
+
+impl Handler {
+    /// Days left in `year` (the current year when absent).
+    pub(crate) async fn available(&self, employee: EmployeeId, year: Option<i32>) -> Reply {
+        let year = year.unwrap_or_else(|| self.today().year());
+        match self.store.get_balance(employee, year).await {
+            Ok(b) => Reply::done(
+                format!(
+                    "Employee {employee} has {} vacation day(s) available in {year} ({} granted, {} taken or booked).",
+                    b.available(),
+                    b.total(),
+                    b.taken()
+                ),
+                json!({
+                    "employee_id": employee.get(),
+                    "year": year,
+                    "available_days": b.available(),
+                    "total_days": b.total(),
+                    "taken_days": b.taken(),
+                }),
+            ),
+            Err(e) => store_problem(&e),
+        }
+    }
+
+    /// Books `range`, then reads back what the booking left.
+    pub(crate) async fn reserve(
+        &self,
+        tool: &Tool,
+        event: &Event,
+        employee: EmployeeId,
+        range: DateRange,
+    ) -> Reply {
+        let Some(session_id) = event.session_id().filter(|s| !s.is_empty()) else {
+            return malformed(
+                "the event has no sessionId, which a booking needs to be applied exactly once",
+            );
+        };
+        let turn = Turn::of(event.prompt_session_attributes(), event.input_text());
+        let request = ReserveRequest {
+            employee,
+            range,
+            policy: self.settings.policy,
+            idempotency_key: booking_key(
+                self.store.table_name(),
+                session_id,
+                tool.name,
+                employee,
+                &range,
+                turn,
+            ),
+        };
+        let reservation = match self.store.reserve(&request).await {
+            Ok(r) => r,
+            Err(e) => return store_problem(&e),
+        };
+        // Reading back costs one round trip (the reads run concurrently) and proves the
+        // booking stands: a replay of an already-cancelled request writes nothing.
+        let years: Vec<i32> = reservation
+            .charge()
+            .years()
+            .iter()
+            .map(|c| c.year)
+            .collect();
+        let read = futures::future::try_join(
+            self.store.get_reservation(employee, reservation.id()),
+            self.balances(employee, &years),
+        )
+        .await;
+        let balances = match read {
+            Ok((Some(_), balances)) => balances,
+            Ok((None, _)) => {
+                return Reply::problem(
+                    Verdict::Reprompt,
+                    409,
+                    "request_already_used",
+                    format!(
+                        "This same request already booked {} for employee {employee} earlier in \
+                         this conversation, and that booking has since been cancelled, so nothing \
+                         was booked now. To book these days again, ask again in other words.",
+                        reservation.range()
+                    ),
+                    json!({"reservation_id": reservation.id().as_str()}),
+                )
+            }
+            Err(e) => return store_problem(&e),
+        };
+        let charged = reservation.charge().total_days();
+        Reply::done(
+            format!(
+                "Booked {} for employee {employee} (reservation {}): {charged} day(s) charged; {}.",
+                reservation.range(),
+                reservation.id(),
+                left_text(&balances)
+            ),
+            json!({
+                "reservation": reservation_json(&reservation),
+                "days_charged": charged,
+                "remaining": balances_json(&balances),
+            }),
+        )
+    }
+
+    /// The employee's bookings.
+    pub(crate) async fn list(&self, employee: EmployeeId, year: Option<i32>) -> Reply {
+        let reservations = match self.store.list_reservations(employee, year).await {
+            Ok(r) => r,
+            Err(e) => return store_problem(&e),
+        };
+        let scope = year.map(|y| format!(" touching {y}")).unwrap_or_default();
+        let message = if reservations.is_empty() {
+            format!("Employee {employee} has no booked vacations{scope}.")
+        } else {
+            let items: Vec<String> = reservations
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} ({} day(s), reservation {})",
+                        r.range(),
+                        r.charge().total_days(),
+                        r.id()
+                    )
+                })
+                .collect();
+            format!(
+                "Employee {employee} has {} booked vacation(s){scope}: {}.",
+                reservations.len(),
+                items.join("; ")
+            )
+        };
+        Reply::done(
+            message,
+            json!({
+                "employee_id": employee.get(),
+                "year": year,
+                "reservations": reservations.iter().map(reservation_json).collect::<Vec<_>>(),
+            }),
+        )
+    }
+
+    /// Cancels a booking, then reads back the refunded balances.
+    pub(crate) async fn cancel(&self, employee: EmployeeId, target: &CancelTarget) -> Reply {
+        let cancelled = match self.store.cancel(employee, target).await {
+            Ok(r) => r,
+            Err(e) => return store_problem(&e),
+        };
+        let years: Vec<i32> = cancelled.charge().years().iter().map(|c| c.year).collect();
+        let balances = match self.balances(employee, &years).await {
+            Ok(b) => b,
+            Err(e) => return store_problem(&e),
+        };
+        let refunded = cancelled.charge().total_days();
+        Reply::done(
+            format!(
+                "Cancelled {} for employee {employee} (reservation {}): {refunded} day(s) given back; {}.",
+                cancelled.range(),
+                cancelled.id(),
+                left_text(&balances)
+            ),
+            json!({
+                "cancelled": reservation_json(&cancelled),
+                "days_refunded": refunded,
+                "remaining": balances_json(&balances),
+            }),
+        )
+    }
+
+    async fn balances(
+        &self,
+        employee: EmployeeId,
+        years: &[i32],
+    ) -> Result<Vec<YearBalance>, StoreError> {
+        try_join_all(years.iter().map(|y| self.store.get_balance(employee, *y))).await
+    }
+}
+
+fn reservation_json(r: &Reservation) -> Value {
+    json!({
+        "reservation_id": r.id().as_str(),
+        "employee_id": r.employee().get(),
+        "start_date": r.range().start().format("%Y-%m-%d").to_string(),
+        "end_date": r.range().end().format("%Y-%m-%d").to_string(),
+        "days": r.charge().total_days(),
+        "charged_per_year": r.charge().years().iter()
+            .map(|c| json!({"year": c.year, "days": c.days}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+fn balances_json(balances: &[YearBalance]) -> Value {
+    balances
+        .iter()
+        .map(
+            |b| json!({"year": b.year(), "available_days": b.available(), "total_days": b.total()}),
+        )
+        .collect()
+}
+
+fn left_text(balances: &[YearBalance]) -> String {
+    let parts: Vec<String> = balances
+        .iter()
+        .map(|b| format!("{} day(s) left in {}", b.available(), b.year()))
+        .collect();
+    parts.join(", ")
+}
+
+/// A malformed event: the model (or whatever sent it) must try again.
+pub(crate) fn malformed(reason: impl std::fmt::Display) -> Reply {
+    Reply::problem(
+        Verdict::Reprompt,
+        400,
+        "malformed_event",
+        format!("The request could not be understood: {reason}."),
+        Value::Null,
+    )
+}
+
+/// A function (or API path) the catalogue does not have.
+pub(crate) fn unknown_function(name: &str) -> Reply {
+    let known = crate::catalogue::names();
+    Reply::problem(
+        Verdict::Reprompt,
+        404,
+        "unknown_function",
+        format!(
+            "There is no function {name:?}. The available functions are: {}.",
+            known.join(", ")
+        ),
+        json!({ "available_functions": known }),
+    )
+}
+
+/// An OpenAPI call with the wrong method for its path.
+pub(crate) fn wrong_method(tool: &Tool, method: &str) -> Reply {
+    Reply::problem(
+        Verdict::Reprompt,
+        405,
+        "method_not_allowed",
+        format!(
+            "{} is called with {}, not {method:?}.",
+            tool.api_path(),
+            tool.method.as_str()
+        ),
+        json!({ "allowed_method": tool.method.as_str() }),
+    )
+}
+
+/// Arguments that do not parse.
+pub(crate) fn invalid_arguments(tool: &Tool, err: &InvalidArguments) -> Reply {
+    let problems: Vec<Value> = err
+        .0
+        .iter()
+        .map(|p| json!({"parameter": p.param(), "problem": p.to_string()}))
+        .collect();
+    Reply::problem(
+        Verdict::Reprompt,
+        400,
+        "invalid_parameters",
+        format!(
+            "Some details of the {} request need fixing: {err}.",
+            tool.name
+        ),
+        json!({ "problems": problems }),
+    )
+}
+
+/// No usable identity in the session.
+pub(crate) fn unidentified(err: &IdentityError) -> Reply {
+    let code = match err {
+        IdentityError::Missing => "not_signed_in",
+        IdentityError::Invalid(_) => "invalid_identity",
+    };
+    Reply::problem(
+        Verdict::Refused,
+        403,
+        code,
+        capitalized(&err.to_string()),
+        Value::Null,
+    )
+}
+
+/// A caller acting for someone they may not.
+pub(crate) fn forbidden(caller: Caller, employee: EmployeeId) -> Reply {
+    let message = match caller {
+        Caller::Employee(me) => format!(
+            "You can only view and manage your own vacations (employee {me}), not those of employee {employee}."
+        ),
+        _ => format!("You may not view or manage the vacations of employee {employee}."),
+    };
+    Reply::problem(
+        Verdict::Refused,
+        403,
+        "not_allowed",
+        message,
+        json!({ "employee_id": employee.get() }),
+    )
+}
+
+/// Turns a store error into the answer the model relays: a refusal or a request to supply
+/// something again, or `FAILURE` when DynamoDB (or the stored data) is broken.
+pub(crate) fn store_problem(err: &StoreError) -> Reply {
+    if err.is_dependency_failure() {
+        tracing::error!(error = %err, cause = ?std::error::Error::source(err).map(ToString::to_string), "dependency failure");
+        return Reply::problem(
+            Verdict::Failure,
+            503,
+            "unavailable",
+            "The vacation system is unavailable right now. Please try again in a few minutes.",
+            Value::Null,
+        );
+    }
+    let (verdict, status, code, details) = match err {
+        StoreError::EmployeeNotFound(id) => (
+            Verdict::Reprompt,
+            404,
+            "unknown_employee",
+            json!({"employee_id": id.get()}),
+        ),
+        StoreError::EmployeeInactive(id) => (
+            Verdict::Refused,
+            409,
+            "inactive_employee",
+            json!({"employee_id": id.get()}),
+        ),
+        StoreError::NoBalanceForYear { year, .. } => (
+            Verdict::Reprompt,
+            404,
+            "no_balance_for_year",
+            json!({"year": year}),
+        ),
+        StoreError::NoBalances(_) => (Verdict::Reprompt, 404, "no_balance", Value::Null),
+        StoreError::InsufficientBalance {
+            year,
+            available,
+            requested,
+            ..
+        } => (
+            Verdict::Reprompt,
+            409,
+            "insufficient_balance",
+            json!({"year": year, "available_days": available, "requested_days": requested}),
+        ),
+        StoreError::Overlap { dates, held_by, .. } => (
+            Verdict::Reprompt,
+            409,
+            "overlap",
+            json!({
+                "booked_dates": dates.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect::<Vec<_>>(),
+                "held_by": held_by.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            }),
+        ),
+        StoreError::ReservationNotFound { .. } => {
+            (Verdict::Reprompt, 404, "reservation_not_found", Value::Null)
+        }
+        StoreError::IdempotencyKeyReused => {
+            (Verdict::Reprompt, 409, "request_already_used", Value::Null)
+        }
+        _ => (Verdict::Reprompt, 400, "invalid_request", Value::Null),
+    };
+    Reply::problem(verdict, status, code, store_message(err), details)
+}
+
+fn store_message(err: &StoreError) -> String {
+    match err {
+        StoreError::EmployeeNotFound(id) => {
+            format!("There is no employee with id {id}. Please check the employee id.")
+        }
+        StoreError::InsufficientBalance {
+            employee,
+            year,
+            available,
+            requested,
+        } => format!(
+            "Not enough vacation days: employee {employee} has only {available} day(s) available in {year}, \
+             and this booking needs {requested}. Choose a shorter range."
+        ),
+        StoreError::Overlap { .. } => format!(
+            "{}. Choose days that are not booked yet.",
+            capitalized(&err.to_string())
+        ),
+        StoreError::ReservationNotFound { .. } => format!(
+            "{}; it may already have been cancelled. List the planned vacations to find the right one.",
+            capitalized(&err.to_string())
+        ),
+        StoreError::IdempotencyKeyReused => {
+            "This request was already used for a different booking. Please ask again.".to_owned()
+        }
+        other => format!("{}.", capitalized(&other.to_string())),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::Verdict;
+    use domain::parse_iso_date;
+
+    fn id(n: u32) -> EmployeeId {
+        EmployeeId::new(n).unwrap()
+    }
+
+    #[test]
+    fn refusals_about_the_data_are_relayed_not_failures() {
+        let cases = [
+            (
+                StoreError::EmployeeNotFound(id(9)),
+                Verdict::Reprompt,
+                "unknown_employee",
+            ),
+            (
+                StoreError::EmployeeInactive(id(9)),
+                Verdict::Refused,
+                "inactive_employee",
+            ),
+            (
+                StoreError::InsufficientBalance {
+                    employee: id(2),
+                    year: 2026,
+                    available: 2,
+                    requested: 3,
+                },
+                Verdict::Reprompt,
+                "insufficient_balance",
+            ),
+            (
+                StoreError::Overlap {
+                    employee: id(2),
+                    dates: vec![parse_iso_date("2026-01-26").unwrap()],
+                    held_by: vec![],
+                },
+                Verdict::Reprompt,
+                "overlap",
+            ),
+            (
+                StoreError::IdempotencyKeyReused,
+                Verdict::Reprompt,
+                "request_already_used",
+            ),
+        ];
+        for (err, verdict, code) in cases {
+            let reply = store_problem(&err);
+            assert_eq!((reply.verdict, reply.code()), (verdict, code), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn the_insufficient_balance_message_says_how_many_days_are_left() {
+        let reply = store_problem(&StoreError::InsufficientBalance {
+            employee: id(2),
+            year: 2026,
+            available: 2,
+            requested: 3,
+        });
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(
+            message.contains("only 2 day(s) available in 2026"),
+            "{message}"
+        );
+        assert_eq!(reply.body["available_days"], 2);
+    }
+
+    #[test]
+    fn the_overlap_message_names_the_days() {
+        let reply = store_problem(&StoreError::Overlap {
+            employee: id(2),
+            dates: vec![
+                parse_iso_date("2026-01-25").unwrap(),
+                parse_iso_date("2026-01-26").unwrap(),
+            ],
+            held_by: vec![],
+        });
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(message.contains("2026-01-25, 2026-01-26"), "{message}");
+        assert_eq!(
+            reply.body["booked_dates"],
+            json!(["2026-01-25", "2026-01-26"])
+        );
+    }
+
+    #[test]
+    fn only_a_broken_dependency_is_a_failure() {
+        let err = StoreError::Contention {
+            operation: "TransactWriteItems",
+            attempts: 8,
+            reason: "ThrottlingError".into(),
+        };
+        let reply = store_problem(&err);
+        assert_eq!((reply.verdict, reply.status), (Verdict::Failure, 503));
+        // The caller is not told about DynamoDB internals.
+        assert!(!reply.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Throttling"));
+    }
+}
