@@ -1,0 +1,46 @@
+//! The SDK clients, all built from one `SdkConfig` (region, credentials and endpoints
+//! resolved the SDK's way: `AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...).
+
+/// One client per service the provisioner talks to.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// STS: who we are (the account id in every ARN).
+    pub sts: aws_sdk_sts::Client,
+    /// IAM: the two roles and their inline policies.
+    pub iam: aws_sdk_iam::Client,
+    /// Lambda: the function and its resource policy.
+    pub lambda: aws_sdk_lambda::Client,
+    /// DynamoDB: the table.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// Bedrock Agents control plane.
+    pub agent: aws_sdk_bedrockagent::Client,
+    /// Bedrock Agents runtime (`InvokeAgent`).
+    pub runtime: aws_sdk_bedrockagentruntime::Client,
+}
+
+impl Clients {
+    /// Clients for every service from the shared configuration.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            sts: aws_sdk_sts::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            agent: aws_sdk_bedrockagent::Client::new(sdk),
+            runtime: aws_sdk_bedrockagentruntime::Client::new(sdk),
+        }
+    }
+
+    /// The same clients with the workarounds the ministack emulator needs. Test builds
+    /// only: see [`crate::emulator`].
+    #[cfg(feature = "emulator-quirks")]
+    pub fn with_emulator_quirks(self, sdk: &aws_config::SdkConfig) -> Self {
+        let agent_config = aws_sdk_bedrockagent::config::Builder::from(sdk)
+            .interceptor(crate::emulator::AgentsTrailingSlash)
+            .build();
+        Self {
+            agent: aws_sdk_bedrockagent::Client::from_conf(agent_config),
+            ..self
+        }
+    }
+}

@@ -1,0 +1,617 @@
+//! Steps 5 to 8: the agent, its action group, the Lambda permission, and the prepare.
+
+use aws_sdk_bedrockagent::operation::get_agent::GetAgentError;
+use aws_sdk_bedrockagent::types::{
+    ActionGroupExecutor, ActionGroupState, Agent, AgentStatus, FunctionSchema,
+};
+use aws_sdk_lambda::operation::get_policy::GetPolicyError;
+use aws_smithy_types::DateTime;
+use serde_json::Value;
+
+use super::up::AgentRef;
+use super::{agent_is_moving, reasons, Change, Deployer};
+use crate::config::{DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION};
+use crate::error::{Error, Result};
+use crate::policy::Account;
+use crate::schema::{self, Canonical};
+use crate::wait::{self, Poll};
+
+impl Deployer {
+    pub(super) async fn ensure_agent(
+        &self,
+        account: &Account,
+        role_arn: &str,
+    ) -> Result<((Option<AgentRef>, bool), String)> {
+        let mut found = self.find_agent().await?;
+        if let Some(summary) = &found {
+            if summary.agent_status() == &AgentStatus::Deleting {
+                if self.dry_run {
+                    return Ok((
+                        (None, true),
+                        "would wait for the old agent to be deleted, then create".into(),
+                    ));
+                }
+                // Creating the same name while the old agent is still deleting clashes.
+                self.wait_agent_gone(summary.agent_id()).await?;
+                found = None;
+            }
+        }
+        let Some(summary) = found else {
+            if self.dry_run {
+                return Ok(((None, true), Change::WouldCreate.to_string()));
+            }
+            let agent = self.create_agent(role_arn).await?;
+            let agent = self.wait_agent_settled(&agent.agent_id).await?;
+            let r = AgentRef {
+                id: agent.agent_id.clone(),
+                arn: account.agent_arn(&agent.agent_id),
+            };
+            return Ok(((Some(r), true), Change::Created.to_string()));
+        };
+
+        let id = summary.agent_id().to_owned();
+        let agent = if self.dry_run {
+            self.get_agent(&id).await?
+        } else {
+            self.wait_agent_settled(&id).await?
+        };
+        let r = AgentRef {
+            id: id.clone(),
+            arn: agent.agent_arn.clone(),
+        };
+        let diffs = agent_differences(&agent, role_arn, self.settings.model.id());
+        if diffs.is_empty() {
+            return Ok(((Some(r), false), Change::Unchanged.to_string()));
+        }
+        if self.dry_run {
+            return Ok(((Some(r), true), Change::WouldUpdate(diffs).to_string()));
+        }
+        let agents = &self.clients.agent;
+        wait::retry_propagation(self.pacing.iam, is_agent_role_propagation, || {
+            agents
+                .update_agent()
+                .agent_id(&id)
+                .agent_name(&self.names.agent)
+                .agent_resource_role_arn(role_arn)
+                .foundation_model(self.settings.model.id())
+                .instruction(INSTRUCTION)
+                .description(DESCRIPTION)
+                .idle_session_ttl_in_seconds(IDLE_SESSION_TTL_SECONDS)
+                .send()
+        })
+        .await
+        .map_err(|e| Error::aws("UpdateAgent", e))?;
+        self.wait_agent_settled(&id).await?;
+        Ok(((Some(r), true), Change::Updated(diffs).to_string()))
+    }
+
+    async fn create_agent(&self, role_arn: &str) -> Result<Agent> {
+        let agents = &self.clients.agent;
+        // Right after the role's policy is written, Bedrock may still find it unable to
+        // use the inference profile (AccessDenied naming the agent role): retry that.
+        let out = wait::retry_propagation(self.pacing.iam, is_agent_role_propagation, || {
+            agents
+                .create_agent()
+                .agent_name(&self.names.agent)
+                .agent_resource_role_arn(role_arn)
+                .foundation_model(self.settings.model.id())
+                .instruction(INSTRUCTION)
+                .description(DESCRIPTION)
+                .idle_session_ttl_in_seconds(IDLE_SESSION_TTL_SECONDS)
+                .send()
+        })
+        .await
+        .map_err(|e| Error::aws("CreateAgent", e))?;
+        out.agent.ok_or_else(|| Error::Conflict {
+            what: format!("agent {}", self.names.agent),
+            problem: "CreateAgent returned no agent".into(),
+        })
+    }
+
+    pub(crate) async fn get_agent(&self, id: &str) -> Result<Agent> {
+        self.try_get_agent(id)
+            .await?
+            .ok_or_else(|| Error::Conflict {
+                what: format!("agent {}", self.names.agent),
+                problem: "it disappeared while being set up; run the command again".into(),
+            })
+    }
+
+    pub(crate) async fn try_get_agent(&self, id: &str) -> Result<Option<Agent>> {
+        match self.clients.agent.get_agent().agent_id(id).send().await {
+            Ok(out) => Ok(out.agent),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(GetAgentError::is_resource_not_found_exception) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(Error::aws("GetAgent", e)),
+        }
+    }
+
+    /// Waits while the agent's status is a transition (CREATING, UPDATING, PREPARING,
+    /// VERSIONING), then returns it. FAILED is an error with AWS's reasons.
+    pub(crate) async fn wait_agent_settled(&self, id: &str) -> Result<Agent> {
+        let what = format!("agent {}", self.names.agent);
+        wait::until(self.pacing.status, &what, || async {
+            let agent = self.get_agent(id).await?;
+            if agent.agent_status == AgentStatus::Failed {
+                return Err(Error::Failed {
+                    what: what.clone(),
+                    reasons: reasons(agent.failure_reasons.as_deref()),
+                });
+            }
+            if agent_is_moving(&agent.agent_status) {
+                Ok(Poll::Pending(agent.agent_status.as_str().to_owned()))
+            } else {
+                Ok(Poll::Ready(agent))
+            }
+        })
+        .await
+    }
+
+    pub(crate) async fn wait_agent_gone(&self, id: &str) -> Result<()> {
+        let what = format!("agent {} to be deleted", self.names.agent);
+        wait::until(self.pacing.status, &what, || async {
+            Ok(match self.try_get_agent(id).await? {
+                None => Poll::Ready(()),
+                Some(a) => Poll::Pending(a.agent_status.as_str().to_owned()),
+            })
+        })
+        .await
+    }
+
+    // --- 6. action group -----------------------------------------------------------
+
+    pub(super) async fn ensure_action_group(
+        &self,
+        agent: Option<&AgentRef>,
+        function_arn: &str,
+    ) -> Result<((Option<String>, bool), String)> {
+        let wanted = schema::catalogue_schema(self.settings.confirmation)?;
+        let Some(agent) = agent else {
+            return Ok(((None, true), Change::WouldCreate.to_string()));
+        };
+        let agents = &self.clients.agent;
+        let existing = self.find_action_group(&agent.id).await?;
+        let Some(group_id) = existing else {
+            if self.dry_run {
+                return Ok(((None, true), Change::WouldCreate.to_string()));
+            }
+            let out = agents
+                .create_agent_action_group()
+                .agent_id(&agent.id)
+                .agent_version("DRAFT")
+                .action_group_name(&self.names.action_group)
+                .description("Vacation balances, bookings and cancellations.")
+                .action_group_executor(ActionGroupExecutor::Lambda(function_arn.to_owned()))
+                .function_schema(wanted)
+                .action_group_state(ActionGroupState::Enabled)
+                .send()
+                .await
+                .map_err(|e| Error::aws("CreateAgentActionGroup", e))?;
+            let id = out
+                .agent_action_group
+                .map(|g| g.action_group_id)
+                .unwrap_or_default();
+            return Ok(((Some(id), true), Change::Created.to_string()));
+        };
+
+        let group = agents
+            .get_agent_action_group()
+            .agent_id(&agent.id)
+            .agent_version("DRAFT")
+            .action_group_id(&group_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("GetAgentActionGroup", e))?
+            .agent_action_group;
+        let mut diffs = Vec::new();
+        if let Some(group) = &group {
+            match &group.action_group_executor {
+                Some(ActionGroupExecutor::Lambda(arn)) if arn == function_arn => {}
+                _ => diffs.push("executor".to_owned()),
+            }
+            if group.action_group_state != ActionGroupState::Enabled {
+                diffs.push("state ENABLED".to_owned());
+            }
+            let deployed = Canonical::of(
+                group
+                    .function_schema
+                    .as_ref()
+                    .unwrap_or(&FunctionSchema::Functions(Vec::new())),
+            );
+            diffs.extend(deployed.differences(&Canonical::of(&wanted)));
+        } else {
+            diffs.push("unreadable".to_owned());
+        }
+        if diffs.is_empty() {
+            return Ok(((Some(group_id), false), Change::Unchanged.to_string()));
+        }
+        if self.dry_run {
+            return Ok((
+                (Some(group_id), true),
+                Change::WouldUpdate(diffs).to_string(),
+            ));
+        }
+        agents
+            .update_agent_action_group()
+            .agent_id(&agent.id)
+            .agent_version("DRAFT")
+            .action_group_id(&group_id)
+            .action_group_name(&self.names.action_group)
+            .description("Vacation balances, bookings and cancellations.")
+            .action_group_executor(ActionGroupExecutor::Lambda(function_arn.to_owned()))
+            .function_schema(wanted)
+            .action_group_state(ActionGroupState::Enabled)
+            .send()
+            .await
+            .map_err(|e| Error::aws("UpdateAgentActionGroup", e))?;
+        Ok(((Some(group_id), true), Change::Updated(diffs).to_string()))
+    }
+
+    pub(crate) async fn find_action_group(&self, agent_id: &str) -> Result<Option<String>> {
+        let mut pages = self
+            .clients
+            .agent
+            .list_agent_action_groups()
+            .agent_id(agent_id)
+            .agent_version("DRAFT")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListAgentActionGroups", e))?;
+            if let Some(g) = page
+                .action_group_summaries()
+                .iter()
+                .find(|g| g.action_group_name() == self.names.action_group)
+            {
+                return Ok(Some(g.action_group_id().to_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    // --- 7. Lambda permission ------------------------------------------------------
+
+    pub(super) async fn ensure_permission(
+        &self,
+        account: &Account,
+        agent: Option<&AgentRef>,
+    ) -> Result<((), String)> {
+        let Some(agent) = agent else {
+            return Ok(((), Change::WouldCreate.to_string()));
+        };
+        let source_arn = account.agent_arn(&agent.id);
+        let current = self.permission_statement().await?;
+        let state = match &current {
+            None => Change::WouldCreate,
+            Some(st) if permission_matches(st, &source_arn, &account.id) => Change::Unchanged,
+            Some(_) => Change::WouldUpdate(vec!["source agent".into()]),
+        };
+        if state == Change::Unchanged || self.dry_run {
+            return Ok(((), state.to_string()));
+        }
+        let lambda = &self.clients.lambda;
+        if current.is_some() {
+            lambda
+                .remove_permission()
+                .function_name(&self.names.function)
+                .statement_id(&self.names.permission_sid)
+                .send()
+                .await
+                .map_err(|e| Error::aws("RemovePermission", e))?;
+        }
+        lambda
+            .add_permission()
+            .function_name(&self.names.function)
+            .statement_id(&self.names.permission_sid)
+            .action("lambda:InvokeFunction")
+            .principal("bedrock.amazonaws.com")
+            .source_arn(&source_arn)
+            .source_account(&account.id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("AddPermission", e))?;
+        let done = if current.is_some() {
+            Change::Updated(vec!["source agent".into()])
+        } else {
+            Change::Created
+        };
+        Ok(((), done.to_string()))
+    }
+
+    /// Our statement in the function's resource policy, if there.
+    pub(crate) async fn permission_statement(&self) -> Result<Option<Value>> {
+        let policy = match self
+            .clients
+            .lambda
+            .get_policy()
+            .function_name(&self.names.function)
+            .send()
+            .await
+        {
+            Ok(out) => out.policy,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(GetPolicyError::is_resource_not_found_exception) =>
+            {
+                None
+            }
+            Err(e) => return Err(Error::aws("GetPolicy", e)),
+        };
+        let Some(policy) = policy else {
+            return Ok(None);
+        };
+        let doc: Value = serde_json::from_str(&policy).map_err(|source| Error::PolicyJson {
+            what: format!("function {}", self.names.function),
+            source,
+        })?;
+        let statements = match &doc["Statement"] {
+            Value::Array(s) => s.clone(),
+            one @ Value::Object(_) => vec![one.clone()],
+            _ => Vec::new(),
+        };
+        Ok(statements
+            .into_iter()
+            .find(|s| s["Sid"] == self.names.permission_sid.as_str()))
+    }
+
+    // --- 8. prepare ----------------------------------------------------------------
+
+    pub(super) async fn ensure_prepared(
+        &self,
+        agent: Option<&AgentRef>,
+        changed: bool,
+    ) -> Result<(bool, String)> {
+        let Some(agent) = agent else {
+            return Ok((true, "would prepare".to_owned()));
+        };
+        // Never start a prepare while another is running (ours from an interrupted run, or
+        // someone else's): wait for the agent to settle first.
+        let current = if self.dry_run {
+            self.get_agent(&agent.id).await?
+        } else {
+            self.wait_agent_settled(&agent.id).await?
+        };
+        let groups = self.action_group_update_times(&agent.id).await?;
+        let cut = self.latest_version(&agent.id).await?.map(|(_, at)| at);
+        let reasons = prepare_reasons(&current, &groups, cut, changed);
+        if reasons.is_empty() {
+            return Ok((false, "already prepared".to_owned()));
+        }
+        if self.dry_run {
+            return Ok((true, format!("would prepare ({})", reasons.join("; "))));
+        }
+        self.clients
+            .agent
+            .prepare_agent()
+            .agent_id(&agent.id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("PrepareAgent", e))?;
+        let prepared = self.wait_agent_settled(&agent.id).await?;
+        if prepared.agent_status != AgentStatus::Prepared {
+            return Err(Error::Failed {
+                what: format!("preparing agent {}", self.names.agent),
+                reasons: format!(
+                    "it ended {} ({})",
+                    prepared.agent_status.as_str(),
+                    super::reasons(prepared.failure_reasons.as_deref())
+                ),
+            });
+        }
+        Ok((true, format!("prepared ({})", reasons.join("; "))))
+    }
+
+    pub(crate) async fn action_group_update_times(&self, agent_id: &str) -> Result<Vec<DateTime>> {
+        let mut pages = self
+            .clients
+            .agent
+            .list_agent_action_groups()
+            .agent_id(agent_id)
+            .agent_version("DRAFT")
+            .into_paginator()
+            .send();
+        let mut times = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListAgentActionGroups", e))?;
+            times.extend(page.action_group_summaries().iter().map(|g| g.updated_at));
+        }
+        Ok(times)
+    }
+}
+
+/// What differs between the deployed agent and ours.
+pub(crate) fn agent_differences(agent: &Agent, role_arn: &str, model: &str) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if agent.agent_resource_role_arn != role_arn {
+        diffs.push("role".to_owned());
+    }
+    if agent.foundation_model.as_deref() != Some(model) {
+        diffs.push(format!("model {model}"));
+    }
+    if agent.instruction.as_deref() != Some(INSTRUCTION) {
+        diffs.push("instruction".to_owned());
+    }
+    if agent.description.as_deref() != Some(DESCRIPTION) {
+        diffs.push("description".to_owned());
+    }
+    if agent.idle_session_ttl_in_seconds != IDLE_SESSION_TTL_SECONDS {
+        diffs.push(format!("idle session TTL {IDLE_SESSION_TTL_SECONDS} s"));
+    }
+    diffs
+}
+
+/// Slack between `updatedAt` and `preparedAt`: AWS stamps both during a prepare, not
+/// necessarily with the same instant (unconfirmed), and a prepare must not look like a
+/// change made after it.
+const PREPARE_CLOCK_SLACK_SECS: i64 = 5;
+
+/// Why the DRAFT needs a prepare; empty when it does not. `last_version_cut` is when the
+/// latest numbered version was created: cutting one passes the agent through VERSIONING,
+/// which may touch its `updatedAt` (unconfirmed) without changing the DRAFT.
+pub(crate) fn prepare_reasons(
+    agent: &Agent,
+    group_updates: &[DateTime],
+    last_version_cut: Option<DateTime>,
+    changed_now: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if changed_now {
+        out.push("changed by this run".to_owned());
+    }
+    if agent.agent_status != AgentStatus::Prepared {
+        out.push(format!("status {}", agent.agent_status.as_str()));
+    }
+    if let Some(prepared) = agent.prepared_at {
+        let settled =
+            last_version_cut.map_or(prepared.secs(), |cut| cut.secs().max(prepared.secs()));
+        if agent.updated_at.secs() > settled + PREPARE_CLOCK_SLACK_SECS {
+            out.push("agent changed after its last prepare".to_owned());
+        }
+        if group_updates.iter().any(|t| t.secs() > prepared.secs()) {
+            out.push("action group changed after the last prepare".to_owned());
+        }
+    }
+    out
+}
+
+/// Whether our statement allows exactly Bedrock, for this agent, from this account.
+pub(crate) fn permission_matches(st: &Value, source_arn: &str, account: &str) -> bool {
+    let service = &st["Principal"]["Service"];
+    let principal_ok = service == "bedrock.amazonaws.com"
+        || service
+            .as_array()
+            .is_some_and(|s| s.len() == 1 && s[0] == "bedrock.amazonaws.com");
+    let action_ok = st["Action"] == "lambda:InvokeFunction";
+    let arn_ok = st["Condition"]["ArnLike"]["AWS:SourceArn"] == source_arn;
+    let account_ok = st["Condition"]["StringEquals"]["AWS:SourceAccount"] == account;
+    principal_ok && action_ok && arn_ok && account_ok && st["Effect"] == "Allow"
+}
+
+/// Bedrock's refusal while the agent role's permissions propagate: an AccessDenied about
+/// the *agent role* (not the caller lacking a permission, which "is not authorized").
+fn is_agent_role_propagation<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    e.code() == Some("AccessDeniedException")
+        && e.message().is_some_and(|m| {
+            let m = m.to_ascii_lowercase();
+            m.contains("role") && !m.contains("is not authorized to perform")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::alias::{alias_plan, AliasPlan};
+
+    fn agent(status: AgentStatus, updated: i64, prepared: Option<i64>) -> Agent {
+        Agent::builder()
+            .agent_id("AGENT00001")
+            .agent_name("hr-assistant")
+            .agent_arn("arn:aws:bedrock:us-east-1:123456789012:agent/AGENT00001")
+            .agent_version("DRAFT")
+            .agent_status(status)
+            .idle_session_ttl_in_seconds(IDLE_SESSION_TTL_SECONDS)
+            .agent_resource_role_arn("arn:aws:iam::123456789012:role/r")
+            .created_at(DateTime::from_secs(0))
+            .updated_at(DateTime::from_secs(updated))
+            .set_prepared_at(prepared.map(DateTime::from_secs))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_prepared_agent_with_nothing_newer_needs_no_prepare() {
+        let a = agent(AgentStatus::Prepared, 100, Some(100));
+        assert!(prepare_reasons(&a, &[DateTime::from_secs(50)], None, false).is_empty());
+    }
+
+    #[test]
+    fn cutting_a_version_after_the_prepare_is_not_a_change() {
+        let a = agent(AgentStatus::Prepared, 200, Some(100));
+        assert!(prepare_reasons(&a, &[], Some(DateTime::from_secs(198)), false).is_empty());
+        assert_eq!(
+            prepare_reasons(&a, &[], None, false),
+            vec!["agent changed after its last prepare"]
+        );
+    }
+
+    #[test]
+    fn a_draft_changed_after_its_prepare_needs_one() {
+        let a = agent(AgentStatus::Prepared, 100, Some(100));
+        assert_eq!(
+            prepare_reasons(&a, &[DateTime::from_secs(101)], None, false),
+            vec!["action group changed after the last prepare"]
+        );
+        let b = agent(AgentStatus::NotPrepared, 100, None);
+        assert_eq!(
+            prepare_reasons(&b, &[], None, false),
+            vec!["status NOT_PREPARED"]
+        );
+        assert!(!prepare_reasons(&a, &[], None, true).is_empty());
+    }
+
+    #[test]
+    fn the_alias_moves_only_when_behind() {
+        let prepared = agent(AgentStatus::Prepared, 100, Some(100));
+        let v1_after = (1, DateTime::from_secs(110));
+        let v1_before = (1, DateTime::from_secs(90));
+        assert_eq!(
+            alias_plan(false, &prepared, Some(&v1_after), Some("1")),
+            None
+        );
+        assert_eq!(
+            alias_plan(false, &prepared, Some(&v1_before), Some("1")),
+            Some(AliasPlan::NewVersion)
+        );
+        assert_eq!(
+            alias_plan(true, &prepared, Some(&v1_after), Some("1")),
+            Some(AliasPlan::NewVersion)
+        );
+        let v2 = (2, DateTime::from_secs(120));
+        assert_eq!(
+            alias_plan(false, &prepared, Some(&v2), Some("1")),
+            Some(AliasPlan::Version("2".into()))
+        );
+        assert_eq!(alias_plan(false, &prepared, None, None), None);
+    }
+
+    #[test]
+    fn the_permission_must_name_this_agent_and_account() {
+        let st = serde_json::json!({
+            "Sid": "s", "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Condition": {
+                "ArnLike": {"AWS:SourceArn": "arn:aws:bedrock:us-east-1:1:agent/A"},
+                "StringEquals": {"AWS:SourceAccount": "1"}
+            }
+        });
+        assert!(permission_matches(
+            &st,
+            "arn:aws:bedrock:us-east-1:1:agent/A",
+            "1"
+        ));
+        assert!(!permission_matches(
+            &st,
+            "arn:aws:bedrock:us-east-1:1:agent/B",
+            "1"
+        ));
+        assert!(!permission_matches(
+            &st,
+            "arn:aws:bedrock:us-east-1:1:agent/A",
+            "2"
+        ));
+    }
+}

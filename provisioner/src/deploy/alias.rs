@@ -1,0 +1,285 @@
+//! Step 9: the alias, on a version of the prepared agent.
+
+use aws_sdk_bedrockagent::types::{
+    Agent, AgentAliasRoutingConfigurationListItem, AgentAliasStatus,
+};
+use aws_smithy_types::DateTime;
+
+use super::up::AgentRef;
+use super::{reasons, Change, Deployer, TEST_ALIAS_ID};
+use crate::error::{Error, Result};
+use crate::wait::{self, Poll};
+
+impl Deployer {
+    pub(super) async fn ensure_alias(
+        &self,
+        agent: Option<&AgentRef>,
+        prepared_now: bool,
+    ) -> Result<(Option<(String, String, String)>, String)> {
+        let Some(agent) = agent else {
+            return Ok((None, Change::WouldCreate.to_string()));
+        };
+        let agents = &self.clients.agent;
+        let existing = self.find_alias(&agent.id).await?;
+        let Some(alias_id) = existing else {
+            if self.dry_run {
+                return Ok((None, Change::WouldCreate.to_string()));
+            }
+            // Without a routing configuration, AWS snapshots the prepared DRAFT as a new
+            // numbered version and points the alias at it.
+            let out = agents
+                .create_agent_alias()
+                .agent_id(&agent.id)
+                .agent_alias_name(&self.names.alias)
+                .description("The version `provisioner invoke` talks to.")
+                .send()
+                .await
+                .map_err(|e| Error::aws("CreateAgentAlias", e))?;
+            let id = out
+                .agent_alias
+                .map(|a| a.agent_alias_id)
+                .unwrap_or_default();
+            let alias = self.wait_alias_prepared(&agent.id, &id).await?;
+            return Ok((Some(alias), Change::Created.to_string()));
+        };
+
+        let (current_version, _) = self.alias_version(&agent.id, &alias_id).await?;
+        let agent_now = self.get_agent(&agent.id).await?;
+        let latest = self.latest_version(&agent.id).await?;
+        let plan = alias_plan(
+            prepared_now,
+            &agent_now,
+            latest.as_ref(),
+            current_version.as_deref(),
+        );
+        let Some(plan) = plan else {
+            let alias = if self.dry_run {
+                self.alias_outputs(&agent.id, &alias_id).await?
+            } else {
+                self.wait_alias_prepared(&agent.id, &alias_id).await?
+            };
+            return Ok((Some(alias), Change::Unchanged.to_string()));
+        };
+        let why = match &plan {
+            AliasPlan::NewVersion => "point at a new version of the prepared draft".to_owned(),
+            AliasPlan::Version(v) => format!("point at version {v}"),
+        };
+        if self.dry_run {
+            let alias = self.alias_outputs(&agent.id, &alias_id).await?;
+            return Ok((Some(alias), Change::WouldUpdate(vec![why]).to_string()));
+        }
+        self.wait_alias_prepared(&agent.id, &alias_id).await?;
+        let mut update = agents
+            .update_agent_alias()
+            .agent_id(&agent.id)
+            .agent_alias_id(&alias_id)
+            .agent_alias_name(&self.names.alias)
+            .description("The version `provisioner invoke` talks to.");
+        if let AliasPlan::Version(v) = &plan {
+            update = update.routing_configuration(
+                AgentAliasRoutingConfigurationListItem::builder()
+                    .agent_version(v)
+                    .build(),
+            );
+        }
+        update
+            .send()
+            .await
+            .map_err(|e| Error::aws("UpdateAgentAlias", e))?;
+        let alias = self.wait_alias_prepared(&agent.id, &alias_id).await?;
+        Ok((Some(alias), Change::Updated(vec![why]).to_string()))
+    }
+
+    pub(crate) async fn find_alias(&self, agent_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .list_aliases(agent_id)
+            .await?
+            .into_iter()
+            .find(|(_, name)| *name == self.names.alias)
+            .map(|(id, _)| id))
+    }
+
+    /// Every alias of the agent but the built-in test alias: (id, name).
+    pub(crate) async fn list_aliases(&self, agent_id: &str) -> Result<Vec<(String, String)>> {
+        let mut pages = self
+            .clients
+            .agent
+            .list_agent_aliases()
+            .agent_id(agent_id)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListAgentAliases", e))?;
+            out.extend(
+                page.agent_alias_summaries()
+                    .iter()
+                    .filter(|a| a.agent_alias_id() != TEST_ALIAS_ID)
+                    .map(|a| {
+                        (
+                            a.agent_alias_id().to_owned(),
+                            a.agent_alias_name().to_owned(),
+                        )
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The version the alias routes to, and its status.
+    pub(crate) async fn alias_version(
+        &self,
+        agent_id: &str,
+        alias_id: &str,
+    ) -> Result<(Option<String>, AgentAliasStatus)> {
+        let alias = self
+            .clients
+            .agent
+            .get_agent_alias()
+            .agent_id(agent_id)
+            .agent_alias_id(alias_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("GetAgentAlias", e))?
+            .agent_alias;
+        Ok(match alias {
+            Some(a) => (
+                a.routing_configuration
+                    .first()
+                    .and_then(|r| r.agent_version.clone()),
+                a.agent_alias_status,
+            ),
+            None => (None, AgentAliasStatus::Failed),
+        })
+    }
+
+    /// The highest numbered version of the agent, with its creation time.
+    pub(crate) async fn latest_version(&self, agent_id: &str) -> Result<Option<(u32, DateTime)>> {
+        let mut pages = self
+            .clients
+            .agent
+            .list_agent_versions()
+            .agent_id(agent_id)
+            .into_paginator()
+            .send();
+        let mut latest: Option<(u32, DateTime)> = None;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListAgentVersions", e))?;
+            for v in page.agent_version_summaries() {
+                if let Ok(n) = v.agent_version().parse::<u32>() {
+                    if latest.is_none_or(|(m, _)| n > m) {
+                        latest = Some((n, v.created_at));
+                    }
+                }
+            }
+        }
+        Ok(latest)
+    }
+
+    pub(super) async fn alias_outputs(
+        &self,
+        agent_id: &str,
+        alias_id: &str,
+    ) -> Result<(String, String, String)> {
+        let alias = self
+            .clients
+            .agent
+            .get_agent_alias()
+            .agent_id(agent_id)
+            .agent_alias_id(alias_id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("GetAgentAlias", e))?
+            .agent_alias;
+        Ok(alias
+            .map(|a| {
+                let version = a
+                    .routing_configuration
+                    .first()
+                    .and_then(|r| r.agent_version.clone())
+                    .unwrap_or_default();
+                (a.agent_alias_id, a.agent_alias_arn, version)
+            })
+            .unwrap_or_default())
+    }
+
+    /// Waits until the alias is PREPARED; returns (id, ARN, version).
+    pub(super) async fn wait_alias_prepared(
+        &self,
+        agent_id: &str,
+        alias_id: &str,
+    ) -> Result<(String, String, String)> {
+        let what = format!("alias {}", self.names.alias);
+        wait::until(self.pacing.status, &what, || async {
+            let alias = self
+                .clients
+                .agent
+                .get_agent_alias()
+                .agent_id(agent_id)
+                .agent_alias_id(alias_id)
+                .send()
+                .await
+                .map_err(|e| Error::aws("GetAgentAlias", e))?
+                .agent_alias;
+            let Some(alias) = alias else {
+                return Ok(Poll::Pending("not found yet".into()));
+            };
+            match alias.agent_alias_status {
+                AgentAliasStatus::Prepared => {
+                    let version = alias
+                        .routing_configuration
+                        .first()
+                        .and_then(|r| r.agent_version.clone())
+                        .unwrap_or_default();
+                    Ok(Poll::Ready((
+                        alias.agent_alias_id,
+                        alias.agent_alias_arn,
+                        version,
+                    )))
+                }
+                AgentAliasStatus::Failed | AgentAliasStatus::Dissociated => Err(Error::Failed {
+                    what: what.clone(),
+                    reasons: format!(
+                        "{} ({})",
+                        alias.agent_alias_status.as_str(),
+                        reasons(alias.failure_reasons.as_deref())
+                    ),
+                }),
+                other => Ok(Poll::Pending(other.as_str().to_owned())),
+            }
+        })
+        .await
+    }
+}
+
+/// How the alias must move, if at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AliasPlan {
+    /// Snapshot the prepared DRAFT as a new version.
+    NewVersion,
+    /// Point at an existing version.
+    Version(String),
+}
+
+/// Whether the alias is behind: the DRAFT was prepared after the latest version was cut
+/// (or in this run), or the alias routes to an older version than the latest.
+pub(crate) fn alias_plan(
+    prepared_now: bool,
+    agent: &Agent,
+    latest: Option<&(u32, DateTime)>,
+    current: Option<&str>,
+) -> Option<AliasPlan> {
+    if prepared_now {
+        return Some(AliasPlan::NewVersion);
+    }
+    if let (Some(prepared), Some((_, cut))) = (agent.prepared_at, latest) {
+        if prepared.secs() > cut.secs() {
+            return Some(AliasPlan::NewVersion);
+        }
+    }
+    match (latest, current) {
+        (Some((n, _)), Some(v)) if v != n.to_string() => Some(AliasPlan::Version(n.to_string())),
+        (Some((n, _)), None) => Some(AliasPlan::Version(n.to_string())),
+        _ => None,
+    }
+}

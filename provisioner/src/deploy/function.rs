@@ -1,0 +1,278 @@
+//! Step 3: the Lambda function, its configuration and its code (uploaded only when the zip's hash changed).
+
+use std::collections::HashMap;
+
+use aws_sdk_lambda::operation::get_function_configuration::{
+    GetFunctionConfigurationError, GetFunctionConfigurationOutput,
+};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, LastUpdateStatus, LogFormat, LoggingConfig, Runtime,
+    State,
+};
+use aws_smithy_types::Blob;
+
+use super::{Change, Deployer, LambdaPackage};
+use crate::config::{LAMBDA_MEMORY_MB, LAMBDA_RUNTIME, LAMBDA_TIMEOUT_SECONDS};
+use crate::error::{Error, Result};
+use crate::wait::{self, Poll};
+
+impl Deployer {
+    pub(super) async fn ensure_function(
+        &self,
+        role_arn: &str,
+        package: Option<&LambdaPackage>,
+    ) -> Result<(String, String)> {
+        let spec = FunctionSpec {
+            role_arn,
+            env: HashMap::from([("TABLE_NAME".to_owned(), self.names.table.clone())]),
+        };
+        let existing = self.function_configuration().await?;
+        let Some(current) = existing else {
+            let arn_if_new = format!(
+                "arn:{}:lambda:{}:{}:function:{}",
+                arn_partition(role_arn),
+                self.settings.region,
+                arn_account(role_arn),
+                self.names.function
+            );
+            let Some(package) = package.filter(|_| !self.dry_run) else {
+                return Ok((arn_if_new, Change::WouldCreate.to_string()));
+            };
+            let arn = self.create_function(&spec, package).await?;
+            self.wait_function_settled().await?;
+            return Ok((arn, Change::Created.to_string()));
+        };
+
+        let arn = current.function_arn().unwrap_or_default().to_owned();
+        let config_diffs = function_config_differences(&current, &spec);
+        let arch_differs = current.architectures() != [Architecture::X8664];
+        let code_differs = match package {
+            Some(p) => current.code_sha256() != Some(p.sha256.as_str()) || arch_differs,
+            None => false,
+        };
+        let mut diffs = config_diffs.clone();
+        if code_differs {
+            diffs.push("code".to_owned());
+        }
+        if diffs.is_empty() {
+            return Ok((arn, Change::Unchanged.to_string()));
+        }
+        if self.dry_run {
+            return Ok((arn, Change::WouldUpdate(diffs).to_string()));
+        }
+        self.wait_function_settled().await?;
+        let lambda = &self.clients.lambda;
+        if !config_diffs.is_empty() {
+            wait::retry_propagation(self.pacing.iam, is_lambda_role_propagation, || {
+                lambda
+                    .update_function_configuration()
+                    .function_name(&self.names.function)
+                    .role(spec.role_arn)
+                    .runtime(Runtime::from(LAMBDA_RUNTIME))
+                    .handler("bootstrap")
+                    .timeout(LAMBDA_TIMEOUT_SECONDS)
+                    .memory_size(LAMBDA_MEMORY_MB)
+                    .environment(environment(&spec.env))
+                    .logging_config(json_logs())
+                    .send()
+            })
+            .await
+            .map_err(|e| Error::aws("UpdateFunctionConfiguration", e))?;
+            self.wait_function_settled().await?;
+        }
+        if let (true, Some(package)) = (code_differs, package) {
+            lambda
+                .update_function_code()
+                .function_name(&self.names.function)
+                .zip_file(Blob::new(package.bytes.clone()))
+                .architectures(Architecture::X8664)
+                .send()
+                .await
+                .map_err(|e| Error::aws("UpdateFunctionCode", e))?;
+            self.wait_function_settled().await?;
+        }
+        Ok((arn, Change::Updated(diffs).to_string()))
+    }
+
+    pub(crate) async fn function_configuration(
+        &self,
+    ) -> Result<Option<GetFunctionConfigurationOutput>> {
+        match self
+            .clients
+            .lambda
+            .get_function_configuration()
+            .function_name(&self.names.function)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out)),
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    GetFunctionConfigurationError::is_resource_not_found_exception,
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(Error::aws("GetFunctionConfiguration", e)),
+        }
+    }
+
+    async fn create_function(
+        &self,
+        spec: &FunctionSpec<'_>,
+        package: &LambdaPackage,
+    ) -> Result<String> {
+        let lambda = &self.clients.lambda;
+        // A role created seconds ago may not be assumable by Lambda yet: Lambda then
+        // refuses with InvalidParameterValue, which only time cures.
+        let out = wait::retry_propagation(self.pacing.iam, is_lambda_role_propagation, || {
+            lambda
+                .create_function()
+                .function_name(&self.names.function)
+                .description(
+                    "Answers the HR agent's action group (vacation balances and bookings).",
+                )
+                .runtime(Runtime::from(LAMBDA_RUNTIME))
+                .architectures(Architecture::X8664)
+                .handler("bootstrap")
+                .role(spec.role_arn)
+                .code(
+                    FunctionCode::builder()
+                        .zip_file(Blob::new(package.bytes.clone()))
+                        .build(),
+                )
+                .timeout(LAMBDA_TIMEOUT_SECONDS)
+                .memory_size(LAMBDA_MEMORY_MB)
+                .environment(environment(&spec.env))
+                .logging_config(json_logs())
+                .send()
+        })
+        .await
+        .map_err(|e| Error::aws("CreateFunction", e))?;
+        Ok(out.function_arn().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until the function is Active and no update is in progress.
+    async fn wait_function_settled(&self) -> Result<()> {
+        let what = format!("Lambda function {}", self.names.function);
+        wait::until(self.pacing.status, &what, || async {
+            let Some(c) = self.function_configuration().await? else {
+                return Ok(Poll::Pending("not found yet".into()));
+            };
+            let state = c.state().cloned().unwrap_or(State::Pending);
+            let update = c
+                .last_update_status()
+                .cloned()
+                .unwrap_or(LastUpdateStatus::Successful);
+            if state == State::Failed || update == LastUpdateStatus::Failed {
+                return Err(Error::Failed {
+                    what: what.clone(),
+                    reasons: c
+                        .last_update_status_reason()
+                        .or(c.state_reason())
+                        .unwrap_or("no reason given")
+                        .to_owned(),
+                });
+            }
+            if state == State::Active && update == LastUpdateStatus::Successful {
+                Ok(Poll::Ready(()))
+            } else {
+                Ok(Poll::Pending(format!(
+                    "{} / {}",
+                    state.as_str(),
+                    update.as_str()
+                )))
+            }
+        })
+        .await
+    }
+}
+
+/// Everything a Lambda configuration must match.
+struct FunctionSpec<'a> {
+    role_arn: &'a str,
+    env: HashMap<String, String>,
+}
+
+fn environment(vars: &HashMap<String, String>) -> Environment {
+    Environment::builder()
+        .set_variables(Some(vars.clone()))
+        .build()
+}
+
+/// JSON log lines: Lambda then sets `AWS_LAMBDA_LOG_FORMAT=JSON`, which the handler
+/// follows.
+fn json_logs() -> LoggingConfig {
+    LoggingConfig::builder().log_format(LogFormat::Json).build()
+}
+
+fn arn_partition(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
+}
+
+fn arn_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
+/// What differs between a deployed function's configuration and what `up` sets.
+pub(crate) fn function_differences(
+    c: &GetFunctionConfigurationOutput,
+    role_arn: &str,
+    table: &str,
+) -> Vec<String> {
+    let spec = FunctionSpec {
+        role_arn,
+        env: HashMap::from([("TABLE_NAME".to_owned(), table.to_owned())]),
+    };
+    function_config_differences(c, &spec)
+}
+
+/// What differs between the deployed function's configuration and ours.
+fn function_config_differences(
+    c: &GetFunctionConfigurationOutput,
+    spec: &FunctionSpec<'_>,
+) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if c.role() != Some(spec.role_arn) {
+        diffs.push("role".to_owned());
+    }
+    if c.runtime().map(|r| r.as_str()) != Some(LAMBDA_RUNTIME) {
+        diffs.push("runtime".to_owned());
+    }
+    if c.handler() != Some("bootstrap") {
+        diffs.push("handler".to_owned());
+    }
+    if c.timeout() != Some(LAMBDA_TIMEOUT_SECONDS) {
+        diffs.push(format!("timeout {LAMBDA_TIMEOUT_SECONDS} s"));
+    }
+    if c.memory_size() != Some(LAMBDA_MEMORY_MB) {
+        diffs.push(format!("memory {LAMBDA_MEMORY_MB} MB"));
+    }
+    if c.logging_config().and_then(|l| l.log_format()) != Some(&LogFormat::Json) {
+        diffs.push("JSON logs".to_owned());
+    }
+    let env = c
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    if env != spec.env {
+        diffs.push("environment".to_owned());
+    }
+    diffs
+}
+
+/// Lambda's refusal of a role it cannot assume yet.
+fn is_lambda_role_propagation<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    e.code() == Some("InvalidParameterValueException")
+        && e.message().is_some_and(|m| m.contains("cannot be assumed"))
+}

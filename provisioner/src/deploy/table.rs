@@ -1,0 +1,112 @@
+//! Step 1: the DynamoDB table (on demand, point-in-time recovery, deletion protection).
+
+use aws_sdk_dynamodb::types::{PointInTimeRecoverySpecification, PointInTimeRecoveryStatus};
+
+use super::{Change, Deployer};
+use crate::error::{Error, Result};
+
+impl Deployer {
+    pub(super) async fn ensure_table(&self) -> Result<((), String)> {
+        let ddb = &self.clients.dynamodb;
+        let table = &self.names.table;
+        let existing = ddb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map(|o| o.table)
+            .or_else(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
+                    Ok(None)
+                } else {
+                    Err(Error::aws("DescribeTable", e))
+                }
+            })?;
+        let Some(existing) = existing else {
+            if self.dry_run {
+                return Ok(((), Change::WouldCreate.to_string()));
+            }
+            // The store owns the key schema: it creates the table (on demand) and waits
+            // until it is ACTIVE.
+            store::Store::new(ddb.clone(), table.clone())
+                .create_table_if_missing()
+                .await?;
+            self.set_table_options(true, self.settings.deletion_protection == Some(true))
+                .await?;
+            return Ok(((), Change::Created.to_string()));
+        };
+
+        let mut diffs = Vec::new();
+        let pitr = ddb
+            .describe_continuous_backups()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| Error::aws("DescribeContinuousBackups", e))?;
+        let pitr_on = pitr
+            .continuous_backups_description()
+            .and_then(|d| d.point_in_time_recovery_description())
+            .and_then(|p| p.point_in_time_recovery_status())
+            == Some(&PointInTimeRecoveryStatus::Enabled);
+        if !pitr_on {
+            diffs.push("point-in-time recovery on".to_owned());
+        }
+        let protection = existing.deletion_protection_enabled().unwrap_or(false);
+        let wanted_protection = self.settings.deletion_protection.unwrap_or(protection);
+        if protection != wanted_protection {
+            diffs.push(format!("deletion protection {}", on_off(wanted_protection)));
+        }
+        if diffs.is_empty() {
+            return Ok(((), Change::Unchanged.to_string()));
+        }
+        if self.dry_run {
+            return Ok(((), Change::WouldUpdate(diffs).to_string()));
+        }
+        // Wait out an update in progress (a table being created by someone else, too).
+        store::Store::new(ddb.clone(), table.clone())
+            .create_table_if_missing()
+            .await?;
+        self.set_table_options(!pitr_on, wanted_protection != protection)
+            .await
+            .map(|()| ((), Change::Updated(diffs).to_string()))
+    }
+
+    async fn set_table_options(&self, pitr: bool, protection: bool) -> Result<()> {
+        let ddb = &self.clients.dynamodb;
+        if pitr {
+            let spec = PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .map_err(|e| Error::Conflict {
+                    what: "point-in-time recovery".into(),
+                    problem: e.to_string(),
+                })?;
+            ddb.update_continuous_backups()
+                .table_name(&self.names.table)
+                .point_in_time_recovery_specification(spec)
+                .send()
+                .await
+                .map_err(|e| Error::aws("UpdateContinuousBackups", e))?;
+        }
+        if protection {
+            let on = self.settings.deletion_protection.unwrap_or(false);
+            ddb.update_table()
+                .table_name(&self.names.table)
+                .deletion_protection_enabled(on)
+                .send()
+                .await
+                .map_err(|e| Error::aws("UpdateTable", e))?;
+        }
+        Ok(())
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}

@@ -1,0 +1,162 @@
+//! `provisioner up`: the ten steps, in order, each get-or-create-or-update.
+
+use serde::{Deserialize, Serialize};
+
+use super::role::RoleSpec;
+use super::{Deployer, LambdaPackage};
+use crate::error::{Error, Result};
+use crate::policy::{self};
+use crate::progress::Progress;
+
+/// What `up` leaves behind, written to the state file and printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outputs {
+    /// The region.
+    pub region: String,
+    /// The account id.
+    pub account: String,
+    /// The DynamoDB table.
+    pub table_name: String,
+    /// Its ARN.
+    pub table_arn: String,
+    /// The Lambda's execution role.
+    pub lambda_role_arn: String,
+    /// The Lambda function.
+    pub function_arn: String,
+    /// The agent's service role.
+    pub agent_role_arn: String,
+    /// The agent's id.
+    pub agent_id: String,
+    /// The agent's ARN.
+    pub agent_arn: String,
+    /// The model or inference profile.
+    pub model: String,
+    /// The action group's id.
+    pub action_group_id: String,
+    /// The alias's id (what `InvokeAgent` takes).
+    pub alias_id: String,
+    /// The alias's ARN.
+    pub alias_arn: String,
+    /// The agent version the alias points to.
+    pub agent_version: String,
+}
+
+/// The agent as the later steps need it.
+#[derive(Debug, Clone)]
+pub(crate) struct AgentRef {
+    pub id: String,
+    pub arn: String,
+}
+
+impl Deployer {
+    /// Runs the ten steps of `up` in order, showing each on `progress`. In a dry run,
+    /// reads only and reports what would change. Returns the outputs (empty fields for
+    /// what a dry run would create).
+    pub async fn up(&self, progress: Progress) -> Result<Outputs> {
+        let names = self.names.clone();
+        let account = progress
+            .step("AWS account", async {
+                let a = self.account().await?;
+                let note = format!("{} in {}", a.id, a.region);
+                Ok::<_, Error>((a, note))
+            })
+            .await?;
+        let package = match LambdaPackage::read(&self.settings.lambda_zip) {
+            Ok(p) => Some(p),
+            Err(e) if self.dry_run => {
+                tracing::warn!("{e}");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+
+        progress
+            .step(
+                &format!("DynamoDB table {}", names.table),
+                self.ensure_table(),
+            )
+            .await?;
+        let lambda_role_arn = progress
+            .step(
+                &format!("Lambda role {}", names.lambda_role),
+                self.ensure_role(RoleSpec {
+                    name: &names.lambda_role,
+                    description:
+                        "Runs the HR agent's action-group Lambda: its table and its logs only.",
+                    trust: policy::lambda_trust(),
+                    policy_name: &names.lambda_policy,
+                    policy: policy::lambda_permissions(&account, &names),
+                    account: &account,
+                }),
+            )
+            .await?;
+        let function_arn = progress
+            .step(
+                &format!("Lambda function {}", names.function),
+                self.ensure_function(&lambda_role_arn, package.as_ref()),
+            )
+            .await?;
+        let agent_role_arn = progress
+            .step(
+                &format!("Agent role {}", names.agent_role),
+                self.ensure_role(RoleSpec {
+                    name: &names.agent_role,
+                    description: "Lets the Bedrock agent invoke its model.",
+                    trust: policy::agent_trust(&account),
+                    policy_name: &names.agent_policy,
+                    policy: policy::agent_permissions(&account, &self.settings.model),
+                    account: &account,
+                }),
+            )
+            .await?;
+        let (agent, agent_changed) = progress
+            .step(
+                &format!("Agent {}", names.agent),
+                self.ensure_agent(&account, &agent_role_arn),
+            )
+            .await?;
+        let (action_group_id, group_changed) = progress
+            .step(
+                &format!("Action group {}", names.action_group),
+                self.ensure_action_group(agent.as_ref(), &function_arn),
+            )
+            .await?;
+        progress
+            .step(
+                "Lambda permission for the agent",
+                self.ensure_permission(&account, agent.as_ref()),
+            )
+            .await?;
+        let prepared = progress
+            .step(
+                "Prepare the agent",
+                self.ensure_prepared(agent.as_ref(), agent_changed || group_changed),
+            )
+            .await?;
+        let alias = progress
+            .step(
+                &format!("Alias {}", names.alias),
+                self.ensure_alias(agent.as_ref(), prepared),
+            )
+            .await?;
+
+        let (alias_id, alias_arn, agent_version) = alias.unwrap_or_default();
+        let (agent_id, agent_arn) = agent.map(|a| (a.id, a.arn)).unwrap_or_default();
+        Ok(Outputs {
+            region: account.region.clone(),
+            account: account.id.clone(),
+            table_name: names.table.clone(),
+            table_arn: account.table_arn(&names.table),
+            lambda_role_arn,
+            function_arn,
+            agent_role_arn,
+            agent_id,
+            agent_arn,
+            model: self.settings.model.id().to_owned(),
+            action_group_id: action_group_id.unwrap_or_default(),
+            alias_id,
+            alias_arn,
+            agent_version,
+        })
+    }
+}

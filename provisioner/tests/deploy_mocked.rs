@@ -1,0 +1,1268 @@
+//! `up`, `down` and `status` against mocked AWS clients (aws-smithy-mocks): the order of
+//! calls across services, waiting on each status, the IAM propagation retry, and that a
+//! second `up` over a complete deployment writes nothing.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_bedrockagent::operation::create_agent::{CreateAgentError, CreateAgentOutput};
+use aws_sdk_bedrockagent::operation::create_agent_action_group::CreateAgentActionGroupOutput;
+use aws_sdk_bedrockagent::operation::create_agent_alias::CreateAgentAliasOutput;
+use aws_sdk_bedrockagent::operation::delete_agent::DeleteAgentOutput;
+use aws_sdk_bedrockagent::operation::delete_agent_action_group::DeleteAgentActionGroupOutput;
+use aws_sdk_bedrockagent::operation::delete_agent_alias::DeleteAgentAliasOutput;
+use aws_sdk_bedrockagent::operation::get_agent::{GetAgentError, GetAgentOutput};
+use aws_sdk_bedrockagent::operation::get_agent_action_group::GetAgentActionGroupOutput;
+use aws_sdk_bedrockagent::operation::get_agent_alias::{GetAgentAliasError, GetAgentAliasOutput};
+use aws_sdk_bedrockagent::operation::list_agent_action_groups::ListAgentActionGroupsOutput;
+use aws_sdk_bedrockagent::operation::list_agent_aliases::ListAgentAliasesOutput;
+use aws_sdk_bedrockagent::operation::list_agent_versions::ListAgentVersionsOutput;
+use aws_sdk_bedrockagent::operation::list_agents::ListAgentsOutput;
+use aws_sdk_bedrockagent::operation::prepare_agent::PrepareAgentOutput;
+use aws_sdk_bedrockagent::operation::update_agent_action_group::UpdateAgentActionGroupOutput;
+use aws_sdk_bedrockagent::types::{
+    ActionGroupExecutor, ActionGroupState, ActionGroupSummary, Agent, AgentActionGroup, AgentAlias,
+    AgentAliasRoutingConfigurationListItem, AgentAliasStatus, AgentAliasSummary, AgentStatus,
+    AgentSummary, AgentVersionSummary,
+};
+use aws_sdk_dynamodb::operation::create_table::CreateTableOutput;
+use aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput;
+use aws_sdk_dynamodb::operation::describe_table::{DescribeTableError, DescribeTableOutput};
+use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsOutput;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, ContinuousBackupsDescription, ContinuousBackupsStatus, KeySchemaElement,
+    KeyType, PointInTimeRecoveryDescription, PointInTimeRecoveryStatus, ScalarAttributeType,
+    TableDescription, TableStatus,
+};
+use aws_sdk_iam::operation::create_role::CreateRoleOutput;
+use aws_sdk_iam::operation::delete_role::DeleteRoleOutput;
+use aws_sdk_iam::operation::delete_role_policy::DeleteRolePolicyOutput;
+use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+use aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput;
+use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
+use aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
+use aws_sdk_iam::operation::put_role_policy::PutRolePolicyOutput;
+use aws_sdk_iam::types::Role;
+use aws_sdk_lambda::operation::add_permission::AddPermissionOutput;
+use aws_sdk_lambda::operation::create_function::{CreateFunctionError, CreateFunctionOutput};
+use aws_sdk_lambda::operation::delete_function::DeleteFunctionOutput;
+use aws_sdk_lambda::operation::get_function_configuration::{
+    GetFunctionConfigurationError, GetFunctionConfigurationOutput,
+};
+use aws_sdk_lambda::operation::get_policy::{GetPolicyError, GetPolicyOutput};
+use aws_sdk_lambda::types::{
+    Architecture, EnvironmentResponse, LastUpdateStatus, LogFormat, LoggingConfig, Runtime, State,
+};
+use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::DateTime;
+use provisioner::config::{Model, Settings, DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION};
+use provisioner::deploy::{Deployer, LambdaPackage, Pacings};
+use provisioner::policy::{self, Account};
+use provisioner::progress::Progress;
+use provisioner::wait::Pacing;
+use provisioner::{schema, Clients, Error};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const AGENT_ID: &str = "AGENT00001";
+const ALIAS_ID: &str = "ALIAS00001";
+const GROUP_ID: &str = "GROUP00001";
+
+/// Lambda's words while a new role cannot be assumed yet.
+const ROLE_NOT_ASSUMABLE: &str = "The role defined for the function cannot be assumed by Lambda.";
+/// Bedrock's words while the agent role's new policy propagates (reported on
+/// hashicorp/terraform-provider-aws#42847).
+const PROFILE_NOT_YET_ALLOWED: &str =
+    "Access denied when calling Bedrock. Ensure Agent role has valid permissions to use the inference profile.";
+/// The caller itself lacking the permission: not a propagation delay.
+const CALLER_NOT_ALLOWED: &str =
+    "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: bedrock:CreateAgent";
+
+/// The error metadata the SDK fills from the wire (code and message), which a modeled
+/// error built in a test does not have by itself.
+fn wire_meta(code: &str, message: &str) -> aws_smithy_types::error::ErrorMetadata {
+    aws_smithy_types::error::ErrorMetadata::builder()
+        .code(code)
+        .message(message)
+        .build()
+}
+
+// --- the recorder: every call, across every client, in order -------------------------
+
+/// Records the name of every operation any client sends, in order.
+#[derive(Debug, Clone, Default)]
+struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn count(&self, op: &str) -> usize {
+        self.list().iter().filter(|c| *c == op).count()
+    }
+}
+
+impl Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "call recorder"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let name = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_owned())
+            .unwrap_or_else(|| "?".to_owned());
+        self.0.lock().unwrap().push(name);
+        Ok(())
+    }
+}
+
+/// Rules per service.
+#[derive(Default)]
+struct Mocks {
+    sts: Vec<Rule>,
+    iam: Vec<Rule>,
+    lambda: Vec<Rule>,
+    dynamodb: Vec<Rule>,
+    agent: Vec<Rule>,
+}
+
+impl Mocks {
+    fn clients(&self, calls: &Calls) -> Clients {
+        let c = calls.clone();
+        let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, &self.sts, |b| b
+            .interceptor(c.clone()));
+        let c = calls.clone();
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &self.iam, |b| b
+            .interceptor(c.clone()));
+        let c = calls.clone();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &self.lambda, |b| b
+            .interceptor(c.clone()));
+        let c = calls.clone();
+        let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &self.dynamodb, |b| b
+            .interceptor(c.clone()));
+        let c = calls.clone();
+        let agent = mock_client!(aws_sdk_bedrockagent, RuleMode::MatchAny, &self.agent, |b| b
+            .interceptor(c.clone()));
+        let runtime = mock_client!(aws_sdk_bedrockagentruntime, RuleMode::MatchAny, &[]);
+        Clients {
+            sts,
+            iam,
+            lambda,
+            dynamodb,
+            agent,
+            runtime,
+        }
+    }
+}
+
+// --- fixtures -------------------------------------------------------------------------
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    settings: Settings,
+    package: LambdaPackage,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("bootstrap.zip");
+    std::fs::write(&zip, b"PK\x05\x06 not really a zip, but bytes with a hash").unwrap();
+    let package = LambdaPackage::read(&zip).unwrap();
+    let settings = Settings {
+        name: "hr-assistant".into(),
+        region: REGION.into(),
+        model: Model::new("us.amazon.nova-micro-v1:0"),
+        table_name: "hr-vacations".into(),
+        deletion_protection: None,
+        lambda_zip: zip,
+        confirmation: true,
+        alias_name: "live".into(),
+        action_group_name: "vacations".into(),
+    };
+    Fixture {
+        _dir: dir,
+        settings,
+        package,
+    }
+}
+
+fn account() -> Account {
+    Account {
+        partition: "aws".into(),
+        region: REGION.into(),
+        id: ACCOUNT.into(),
+    }
+}
+
+fn fast() -> Pacings {
+    let p = Pacing {
+        first: Duration::from_millis(10),
+        max: Duration::from_millis(100),
+        timeout: Duration::from_secs(30),
+    };
+    Pacings { status: p, iam: p }
+}
+
+fn deployer(mocks: &Mocks, calls: &Calls, f: &Fixture) -> Deployer {
+    Deployer::new(mocks.clients(calls), f.settings.clone())
+        .unwrap()
+        .with_pacing(fast())
+}
+
+fn t(secs: i64) -> DateTime {
+    DateTime::from_secs(1_800_000_000 + secs)
+}
+
+fn sts_rules() -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            GetCallerIdentityOutput::builder()
+                .account(ACCOUNT)
+                .arn(format!("arn:aws:iam::{ACCOUNT}:user/dev"))
+                .build()
+        }),
+    ]
+}
+
+fn table(status: TableStatus) -> TableDescription {
+    TableDescription::builder()
+        .table_name("hr-vacations")
+        .table_status(status)
+        .deletion_protection_enabled(false)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("PK")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("SK")
+                .key_type(KeyType::Range)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("PK")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("SK")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+fn pitr(on: bool) -> DescribeContinuousBackupsOutput {
+    let status = if on {
+        PointInTimeRecoveryStatus::Enabled
+    } else {
+        PointInTimeRecoveryStatus::Disabled
+    };
+    DescribeContinuousBackupsOutput::builder()
+        .continuous_backups_description(
+            ContinuousBackupsDescription::builder()
+                .continuous_backups_status(ContinuousBackupsStatus::Enabled)
+                .point_in_time_recovery_description(
+                    PointInTimeRecoveryDescription::builder()
+                        .point_in_time_recovery_status(status)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+fn role(name: &str, trust: &serde_json::Value) -> Role {
+    // IAM returns documents URL-encoded.
+    let encoded: String = percent_encode(&trust.to_string());
+    Role::builder()
+        .path("/")
+        .role_name(name)
+        .role_id("AROAEXAMPLE")
+        .arn(account().role_arn(name))
+        .create_date(t(0))
+        .assume_role_policy_document(encoded)
+        .build()
+        .unwrap()
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn function(f: &Fixture, state: State, update: LastUpdateStatus) -> GetFunctionConfigurationOutput {
+    let names = f.settings.names();
+    GetFunctionConfigurationOutput::builder()
+        .function_name(&names.function)
+        .function_arn(format!(
+            "arn:aws:lambda:{REGION}:{ACCOUNT}:function:{}",
+            names.function
+        ))
+        .runtime(Runtime::Providedal2023)
+        .role(account().role_arn(&names.lambda_role))
+        .handler("bootstrap")
+        .timeout(30)
+        .memory_size(256)
+        .code_sha256(&f.package.sha256)
+        .environment(
+            EnvironmentResponse::builder()
+                .variables("TABLE_NAME", "hr-vacations")
+                .build(),
+        )
+        .architectures(Architecture::X8664)
+        .logging_config(LoggingConfig::builder().log_format(LogFormat::Json).build())
+        .state(state)
+        .last_update_status(update)
+        .build()
+}
+
+fn agent(f: &Fixture, status: AgentStatus, prepared_at: Option<DateTime>) -> Agent {
+    let names = f.settings.names();
+    Agent::builder()
+        .agent_id(AGENT_ID)
+        .agent_name(&names.agent)
+        .agent_arn(account().agent_arn(AGENT_ID))
+        .agent_version("DRAFT")
+        .agent_status(status)
+        .instruction(INSTRUCTION)
+        .description(DESCRIPTION)
+        .foundation_model("us.amazon.nova-micro-v1:0")
+        .idle_session_ttl_in_seconds(IDLE_SESSION_TTL_SECONDS)
+        .agent_resource_role_arn(account().role_arn(&names.agent_role))
+        .created_at(t(0))
+        .updated_at(t(1))
+        .set_prepared_at(prepared_at)
+        .build()
+        .unwrap()
+}
+
+fn agent_summary(status: AgentStatus) -> AgentSummary {
+    AgentSummary::builder()
+        .agent_id(AGENT_ID)
+        .agent_name("hr-assistant")
+        .agent_status(status)
+        .updated_at(t(1))
+        .build()
+        .unwrap()
+}
+
+fn group_summary() -> ActionGroupSummary {
+    ActionGroupSummary::builder()
+        .action_group_id(GROUP_ID)
+        .action_group_name("vacations")
+        .action_group_state(ActionGroupState::Enabled)
+        .updated_at(t(1))
+        .build()
+        .unwrap()
+}
+
+fn group(f: &Fixture) -> AgentActionGroup {
+    let names = f.settings.names();
+    AgentActionGroup::builder()
+        .agent_id(AGENT_ID)
+        .agent_version("DRAFT")
+        .action_group_id(GROUP_ID)
+        .action_group_name("vacations")
+        .created_at(t(1))
+        .updated_at(t(1))
+        .action_group_state(ActionGroupState::Enabled)
+        .action_group_executor(ActionGroupExecutor::Lambda(format!(
+            "arn:aws:lambda:{REGION}:{ACCOUNT}:function:{}",
+            names.function
+        )))
+        .function_schema(schema::catalogue_schema(true).unwrap())
+        .build()
+        .unwrap()
+}
+
+fn alias(status: AgentAliasStatus, version: &str) -> AgentAlias {
+    AgentAlias::builder()
+        .agent_id(AGENT_ID)
+        .agent_alias_id(ALIAS_ID)
+        .agent_alias_name("live")
+        .agent_alias_arn(format!(
+            "arn:aws:bedrock:{REGION}:{ACCOUNT}:agent-alias/{AGENT_ID}/{ALIAS_ID}"
+        ))
+        .routing_configuration(
+            AgentAliasRoutingConfigurationListItem::builder()
+                .agent_version(version)
+                .build(),
+        )
+        .created_at(t(3))
+        .updated_at(t(3))
+        .agent_alias_status(status)
+        .build()
+        .unwrap()
+}
+
+fn alias_summary(id: &str, name: &str) -> AgentAliasSummary {
+    AgentAliasSummary::builder()
+        .agent_alias_id(id)
+        .agent_alias_name(name)
+        .agent_alias_status(AgentAliasStatus::Prepared)
+        .created_at(t(3))
+        .updated_at(t(3))
+        .build()
+        .unwrap()
+}
+
+fn permission_policy(f: &Fixture) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": f.settings.names().permission_sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hr-assistant-actions",
+            "Condition": {
+                "ArnLike": {"AWS:SourceArn": account().agent_arn(AGENT_ID)},
+                "StringEquals": {"AWS:SourceAccount": ACCOUNT}
+            }
+        }]
+    })
+    .to_string()
+}
+
+// --- a fresh account ------------------------------------------------------------------
+
+fn fresh_account(f: &Fixture) -> Mocks {
+    let names = f.settings.names();
+    let f_active = function(f, State::Active, LastUpdateStatus::Successful);
+    let f_pending = function(f, State::Pending, LastUpdateStatus::Successful);
+    let a_creating = agent(f, AgentStatus::Creating, None);
+    let a_not_prepared = agent(f, AgentStatus::NotPrepared, None);
+    let a_preparing = agent(f, AgentStatus::Preparing, None);
+    let a_prepared = agent(f, AgentStatus::Prepared, Some(t(2)));
+    let g = group(f);
+    let lambda_role = role(&names.lambda_role, &policy::lambda_trust());
+    let agent_role = role(&names.agent_role, &policy::agent_trust(&account()));
+    Mocks {
+        sts: sts_rules(),
+        dynamodb: vec![
+            mock!(aws_sdk_dynamodb::Client::describe_table)
+                .sequence()
+                .error(|| {
+                    DescribeTableError::ResourceNotFoundException(
+                        aws_sdk_dynamodb::types::error::ResourceNotFoundException::builder()
+                            .build(),
+                    )
+                })
+                .times(2)
+                .output(|| {
+                    DescribeTableOutput::builder()
+                        .table(table(TableStatus::Creating))
+                        .build()
+                })
+                .output(|| {
+                    DescribeTableOutput::builder()
+                        .table(table(TableStatus::Active))
+                        .build()
+                })
+                .build(),
+            mock!(aws_sdk_dynamodb::Client::create_table)
+                .then_output(|| CreateTableOutput::builder().build()),
+            mock!(aws_sdk_dynamodb::Client::update_continuous_backups)
+                .match_requests(|r| {
+                    r.point_in_time_recovery_specification()
+                        .is_some_and(|s| s.point_in_time_recovery_enabled())
+                })
+                .then_output(|| UpdateContinuousBackupsOutput::builder().build()),
+        ],
+        iam: vec![
+            mock!(aws_sdk_iam::Client::get_role).then_error(|| {
+                GetRoleError::NoSuchEntityException(
+                    aws_sdk_iam::types::error::NoSuchEntityException::builder().build(),
+                )
+            }),
+            {
+                let (l, a) = (lambda_role.clone(), agent_role.clone());
+                mock!(aws_sdk_iam::Client::create_role).then_compute_output(move |r| {
+                    let role = if r.role_name() == Some(l.role_name()) {
+                        l.clone()
+                    } else {
+                        a.clone()
+                    };
+                    CreateRoleOutput::builder().role(role).build()
+                })
+            },
+            mock!(aws_sdk_iam::Client::put_role_policy)
+                .then_output(|| PutRolePolicyOutput::builder().build()),
+        ],
+        lambda: vec![
+            mock!(aws_sdk_lambda::Client::get_function_configuration)
+                .sequence()
+                .error(|| {
+                    GetFunctionConfigurationError::ResourceNotFoundException(
+                        aws_sdk_lambda::types::error::ResourceNotFoundException::builder().build(),
+                    )
+                })
+                .output(move || f_pending.clone())
+                .output(move || f_active.clone())
+                .build(),
+            mock!(aws_sdk_lambda::Client::create_function)
+                .sequence()
+                .error(|| {
+                    CreateFunctionError::InvalidParameterValueException(
+                        aws_sdk_lambda::types::error::InvalidParameterValueException::builder()
+                            .message(ROLE_NOT_ASSUMABLE)
+                            .meta(wire_meta(
+                                "InvalidParameterValueException",
+                                ROLE_NOT_ASSUMABLE,
+                            ))
+                            .build(),
+                    )
+                })
+                .times(2)
+                .output(|| {
+                    CreateFunctionOutput::builder()
+                        .function_arn(
+                            "arn:aws:lambda:us-east-1:123456789012:function:hr-assistant-actions",
+                        )
+                        .build()
+                })
+                .build(),
+            mock!(aws_sdk_lambda::Client::get_policy).then_error(|| {
+                GetPolicyError::ResourceNotFoundException(
+                    aws_sdk_lambda::types::error::ResourceNotFoundException::builder().build(),
+                )
+            }),
+            mock!(aws_sdk_lambda::Client::add_permission)
+                .match_requests(|r| {
+                    r.principal() == Some("bedrock.amazonaws.com")
+                        && r.source_arn()
+                            == Some("arn:aws:bedrock:us-east-1:123456789012:agent/AGENT00001")
+                        && r.source_account() == Some(ACCOUNT)
+                })
+                .then_output(|| AddPermissionOutput::builder().build()),
+        ],
+        agent: vec![
+            mock!(aws_sdk_bedrockagent::Client::list_agents).then_output(|| {
+                ListAgentsOutput::builder()
+                    .set_agent_summaries(Some(vec![]))
+                    .build()
+                    .unwrap()
+            }),
+            {
+                let a = a_creating.clone();
+                mock!(aws_sdk_bedrockagent::Client::create_agent)
+                    .sequence()
+                    .error(|| {
+                        CreateAgentError::AccessDeniedException(
+                            aws_sdk_bedrockagent::types::error::AccessDeniedException::builder()
+                                .message(PROFILE_NOT_YET_ALLOWED)
+                                .meta(wire_meta("AccessDeniedException", PROFILE_NOT_YET_ALLOWED))
+                                .build(),
+                        )
+                    })
+                    .output(move || CreateAgentOutput::builder().agent(a.clone()).build())
+                    .build()
+            },
+            mock!(aws_sdk_bedrockagent::Client::get_agent)
+                .sequence()
+                .output(move || GetAgentOutput::builder().agent(a_creating.clone()).build())
+                .output(move || {
+                    GetAgentOutput::builder()
+                        .agent(a_not_prepared.clone())
+                        .build()
+                })
+                .times(2)
+                .output(move || GetAgentOutput::builder().agent(a_preparing.clone()).build())
+                .output(move || GetAgentOutput::builder().agent(a_prepared.clone()).build())
+                .build(),
+            mock!(aws_sdk_bedrockagent::Client::list_agent_action_groups)
+                .sequence()
+                .output(|| {
+                    ListAgentActionGroupsOutput::builder()
+                        .set_action_group_summaries(Some(vec![]))
+                        .build()
+                        .unwrap()
+                })
+                .output(|| {
+                    ListAgentActionGroupsOutput::builder()
+                        .action_group_summaries(group_summary())
+                        .build()
+                        .unwrap()
+                })
+                .build(),
+            mock!(aws_sdk_bedrockagent::Client::create_agent_action_group)
+                .match_requests(|r| {
+                    r.agent_version() == Some("DRAFT")
+                        && r.function_schema() == Some(&schema::catalogue_schema(true).unwrap())
+                })
+                .then_output(move || {
+                    CreateAgentActionGroupOutput::builder()
+                        .agent_action_group(g.clone())
+                        .build()
+                }),
+            mock!(aws_sdk_bedrockagent::Client::list_agent_versions).then_output(|| {
+                ListAgentVersionsOutput::builder()
+                    .set_agent_version_summaries(Some(vec![]))
+                    .build()
+                    .unwrap()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::prepare_agent).then_output(|| {
+                PrepareAgentOutput::builder()
+                    .agent_id(AGENT_ID)
+                    .agent_status(AgentStatus::Preparing)
+                    .agent_version("DRAFT")
+                    .prepared_at(t(2))
+                    .build()
+                    .unwrap()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::list_agent_aliases).then_output(|| {
+                ListAgentAliasesOutput::builder()
+                    .agent_alias_summaries(alias_summary("TSTALIASID", "AgentTestAlias"))
+                    .build()
+                    .unwrap()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::create_agent_alias)
+                .match_requests(|r| r.routing_configuration().is_empty())
+                .then_output(|| {
+                    CreateAgentAliasOutput::builder()
+                        .agent_alias(alias(AgentAliasStatus::Creating, "1"))
+                        .build()
+                }),
+            mock!(aws_sdk_bedrockagent::Client::get_agent_alias)
+                .sequence()
+                .output(|| {
+                    GetAgentAliasOutput::builder()
+                        .agent_alias(alias(AgentAliasStatus::Creating, "1"))
+                        .build()
+                })
+                .output(|| {
+                    GetAgentAliasOutput::builder()
+                        .agent_alias(alias(AgentAliasStatus::Prepared, "1"))
+                        .build()
+                })
+                .build(),
+        ],
+    }
+}
+
+/// On a fresh account, `up` makes every resource in the order, waits on each
+/// status, retries the calls refused while IAM propagates, and returns every output.
+#[tokio::test]
+async fn up_on_a_fresh_account_creates_everything_in_order() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mocks = fresh_account(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+
+    let expected = [
+        "GetCallerIdentity",
+        // 1. table: created, waited for (CREATING → ACTIVE), point-in-time recovery on
+        "DescribeTable",
+        "DescribeTable",
+        "CreateTable",
+        "DescribeTable",
+        "DescribeTable",
+        "UpdateContinuousBackups",
+        // 2. the Lambda's role
+        "GetRole",
+        "CreateRole",
+        "PutRolePolicy",
+        // 3. the function: two refusals while the role propagates, then Pending → Active
+        "GetFunctionConfiguration",
+        "CreateFunction",
+        "CreateFunction",
+        "CreateFunction",
+        "GetFunctionConfiguration",
+        "GetFunctionConfiguration",
+        // 4. the agent's role
+        "GetRole",
+        "CreateRole",
+        "PutRolePolicy",
+        // 5. the agent: one refusal while its role propagates, then CREATING → NOT_PREPARED
+        "ListAgents",
+        "CreateAgent",
+        "CreateAgent",
+        "GetAgent",
+        "GetAgent",
+        // 6. the action group
+        "ListAgentActionGroups",
+        "CreateAgentActionGroup",
+        // 7. the Lambda permission
+        "GetPolicy",
+        "AddPermission",
+        // 8. prepare: settled first, then PREPARING → PREPARED
+        "GetAgent",
+        "ListAgentActionGroups",
+        "ListAgentVersions",
+        "PrepareAgent",
+        "GetAgent",
+        "GetAgent",
+        // 9. the alias: CREATING → PREPARED
+        "ListAgentAliases",
+        "CreateAgentAlias",
+        "GetAgentAlias",
+        "GetAgentAlias",
+    ];
+    assert_eq!(calls.list(), expected);
+    assert_eq!(outputs.agent_id, AGENT_ID);
+    assert_eq!(outputs.alias_id, ALIAS_ID);
+    assert_eq!(outputs.agent_version, "1");
+    assert_eq!(outputs.action_group_id, GROUP_ID);
+    assert_eq!(outputs.account, ACCOUNT);
+    assert_eq!(
+        outputs.function_arn,
+        "arn:aws:lambda:us-east-1:123456789012:function:hr-assistant-actions"
+    );
+    assert_eq!(
+        outputs.agent_role_arn,
+        account().role_arn("AmazonBedrockExecutionRoleForAgents_hr-assistant")
+    );
+}
+
+// --- a complete deployment ------------------------------------------------------------
+
+fn complete_deployment(f: &Fixture) -> Mocks {
+    let names = f.settings.names();
+    let lambda_role = role(&names.lambda_role, &policy::lambda_trust());
+    let agent_role = role(&names.agent_role, &policy::agent_trust(&account()));
+    let lambda_policy = policy::lambda_permissions(&account(), &names).to_string();
+    let agent_policy = policy::agent_permissions(&account(), &f.settings.model).to_string();
+    let f_active = function(f, State::Active, LastUpdateStatus::Successful);
+    let prepared = agent(f, AgentStatus::Prepared, Some(t(2)));
+    let g = group(f);
+    let permission = permission_policy(f);
+    Mocks {
+        sts: sts_rules(),
+        dynamodb: vec![
+            mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
+                DescribeTableOutput::builder()
+                    .table(table(TableStatus::Active))
+                    .build()
+            }),
+            mock!(aws_sdk_dynamodb::Client::describe_continuous_backups).then_output(|| pitr(true)),
+        ],
+        iam: vec![
+            {
+                let (l, a) = (lambda_role, agent_role);
+                mock!(aws_sdk_iam::Client::get_role).then_compute_output(move |r| {
+                    let role = if r.role_name() == Some(l.role_name()) {
+                        l.clone()
+                    } else {
+                        a.clone()
+                    };
+                    GetRoleOutput::builder().role(role).build()
+                })
+            },
+            {
+                let lambda_role_name = names.lambda_role.clone();
+                mock!(aws_sdk_iam::Client::get_role_policy).then_compute_output(move |r| {
+                    let doc = if r.role_name() == Some(lambda_role_name.as_str()) {
+                        &lambda_policy
+                    } else {
+                        &agent_policy
+                    };
+                    GetRolePolicyOutput::builder()
+                        .role_name(r.role_name().unwrap_or_default())
+                        .policy_name(r.policy_name().unwrap_or_default())
+                        .policy_document(percent_encode(doc))
+                        .build()
+                        .unwrap()
+                })
+            },
+        ],
+        lambda: vec![
+            mock!(aws_sdk_lambda::Client::get_function_configuration)
+                .then_output(move || f_active.clone()),
+            mock!(aws_sdk_lambda::Client::get_policy).then_output(move || {
+                GetPolicyOutput::builder()
+                    .policy(permission.clone())
+                    .build()
+            }),
+        ],
+        agent: vec![
+            mock!(aws_sdk_bedrockagent::Client::list_agents).then_output(|| {
+                ListAgentsOutput::builder()
+                    .agent_summaries(agent_summary(AgentStatus::Prepared))
+                    .build()
+                    .unwrap()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::get_agent)
+                .then_output(move || GetAgentOutput::builder().agent(prepared.clone()).build()),
+            mock!(aws_sdk_bedrockagent::Client::list_agent_action_groups).then_output(|| {
+                ListAgentActionGroupsOutput::builder()
+                    .action_group_summaries(group_summary())
+                    .build()
+                    .unwrap()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::get_agent_action_group).then_output(move || {
+                GetAgentActionGroupOutput::builder()
+                    .agent_action_group(g.clone())
+                    .build()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::list_agent_aliases).then_output(|| {
+                ListAgentAliasesOutput::builder()
+                    .agent_alias_summaries(alias_summary("TSTALIASID", "AgentTestAlias"))
+                    .agent_alias_summaries(alias_summary(ALIAS_ID, "live"))
+                    .build()
+                    .unwrap()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::get_agent_alias).then_output(|| {
+                GetAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Prepared, "1"))
+                    .build()
+            }),
+            mock!(aws_sdk_bedrockagent::Client::list_agent_versions).then_output(|| {
+                ListAgentVersionsOutput::builder()
+                    .agent_version_summaries(
+                        AgentVersionSummary::builder()
+                            .agent_name("hr-assistant")
+                            .agent_status(AgentStatus::Prepared)
+                            .agent_version("1")
+                            .created_at(t(3))
+                            .updated_at(t(3))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap()
+            }),
+        ],
+    }
+}
+
+fn writes(calls: &[String]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| {
+            [
+                "Create", "Put", "Update", "Prepare", "Add", "Remove", "Delete", "Attach",
+                "Detach", "Tag",
+            ]
+            .iter()
+            .any(|verb| c.starts_with(verb))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Over a complete, current deployment, `up` only reads: no create, update or prepare.
+#[tokio::test]
+async fn a_second_up_makes_no_create_or_update_call() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mocks = complete_deployment(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    let list = calls.list();
+    assert!(writes(&list).is_empty(), "writes: {:?}", writes(&list));
+    let expected = [
+        "GetCallerIdentity",
+        "DescribeTable",
+        "DescribeContinuousBackups",
+        "GetRole",
+        "GetRolePolicy",
+        "GetFunctionConfiguration",
+        "GetRole",
+        "GetRolePolicy",
+        "ListAgents",
+        "GetAgent",
+        "ListAgentActionGroups",
+        "GetAgentActionGroup",
+        "GetPolicy",
+        "GetAgent",
+        "ListAgentActionGroups",
+        "ListAgentVersions",
+        "ListAgentAliases",
+        "GetAgentAlias",
+        "GetAgent",
+        "ListAgentVersions",
+        "GetAgentAlias",
+    ];
+    assert_eq!(list, expected);
+    assert!(list.contains(&"GetAgentActionGroup".to_owned()), "{list:?}");
+    assert_eq!(outputs.alias_id, ALIAS_ID);
+    assert_eq!(outputs.agent_version, "1");
+}
+
+/// `status` over the same deployment reports every resource and no drift.
+#[tokio::test]
+async fn status_of_a_current_deployment_shows_no_drift() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mocks = complete_deployment(&f);
+    let report = deployer(&mocks, &calls, &f).status().await.unwrap();
+    assert!(report.drift.is_empty(), "{:?}", report.drift);
+    assert_eq!(report.rows.len(), 8, "{:?}", report.rows);
+    assert!(writes(&calls.list()).is_empty());
+}
+
+/// A dry run over a fresh account reads, plans every step, and writes nothing.
+#[tokio::test]
+async fn a_dry_run_writes_nothing() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mocks = fresh_account(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .dry_run(true)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert!(writes(&calls.list()).is_empty(), "{:?}", calls.list());
+    assert!(outputs.agent_id.is_empty());
+}
+
+/// A prepare that ends FAILED stops `up` with AWS's reasons.
+#[tokio::test]
+async fn a_failed_prepare_reports_its_reasons() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let not_prepared = agent(&f, AgentStatus::NotPrepared, Some(t(2)));
+    let preparing = agent(&f, AgentStatus::Preparing, Some(t(2)));
+    let mut failed = agent(&f, AgentStatus::Failed, Some(t(2)));
+    failed.failure_reasons = Some(vec!["Lambda ARN is invalid".into()]);
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::get_agent)
+            .sequence()
+            .output(move || {
+                GetAgentOutput::builder()
+                    .agent(not_prepared.clone())
+                    .build()
+            })
+            .times(2)
+            .output(move || GetAgentOutput::builder().agent(preparing.clone()).build())
+            .output(move || GetAgentOutput::builder().agent(failed.clone()).build())
+            .build(),
+    );
+    mocks.agent.push(
+        mock!(aws_sdk_bedrockagent::Client::prepare_agent).then_output(|| {
+            PrepareAgentOutput::builder()
+                .agent_id(AGENT_ID)
+                .agent_status(AgentStatus::Preparing)
+                .agent_version("DRAFT")
+                .prepared_at(t(2))
+                .build()
+                .unwrap()
+        }),
+    );
+    let err = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Failed { .. }), "{err}");
+    assert!(err.to_string().contains("Lambda ARN is invalid"), "{err}");
+    assert_eq!(calls.count("PrepareAgent"), 1);
+}
+
+/// An agent that never leaves PREPARING ends in a timeout naming the last status.
+#[tokio::test]
+async fn a_status_that_never_settles_times_out() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let preparing = agent(&f, AgentStatus::Preparing, Some(t(2)));
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::get_agent)
+            .then_output(move || GetAgentOutput::builder().agent(preparing.clone()).build()),
+    );
+    let short = Pacing {
+        first: Duration::from_millis(5),
+        max: Duration::from_millis(10),
+        timeout: Duration::from_millis(100),
+    };
+    let err = Deployer::new(mocks.clients(&calls), f.settings.clone())
+        .unwrap()
+        .with_pacing(Pacings {
+            status: short,
+            iam: short,
+        })
+        .up(Progress::Quiet)
+        .await
+        .unwrap_err();
+    match err {
+        Error::Timeout { last, .. } => assert_eq!(last, "PREPARING"),
+        other => panic!("{other}"),
+    }
+    assert!(
+        writes(&calls.list()).is_empty(),
+        "no prepare may start while one runs"
+    );
+}
+
+/// The caller lacking a permission is not IAM propagation: no retry.
+#[tokio::test]
+async fn a_caller_without_permission_is_not_retried() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = fresh_account(&f);
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::create_agent).then_error(|| {
+            CreateAgentError::AccessDeniedException(
+                aws_sdk_bedrockagent::types::error::AccessDeniedException::builder()
+                    .message(CALLER_NOT_ALLOWED)
+                    .meta(wire_meta("AccessDeniedException", CALLER_NOT_ALLOWED))
+                    .build(),
+            )
+        }),
+    );
+    let err = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap_err();
+    assert_eq!(calls.count("CreateAgent"), 1);
+    assert!(
+        err.to_string()
+            .contains("CreateAgent failed: AccessDeniedException"),
+        "{err}"
+    );
+}
+
+// --- down -----------------------------------------------------------------------------
+
+fn teardown_rules(f: &Fixture, mocks: &mut Mocks) {
+    let deleting = agent(f, AgentStatus::Deleting, Some(t(2)));
+    let g = group(f);
+    mocks.agent = vec![
+        mock!(aws_sdk_bedrockagent::Client::list_agents).then_output(|| {
+            ListAgentsOutput::builder()
+                .agent_summaries(agent_summary(AgentStatus::Prepared))
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_bedrockagent::Client::list_agent_aliases).then_output(|| {
+            ListAgentAliasesOutput::builder()
+                .agent_alias_summaries(alias_summary("TSTALIASID", "AgentTestAlias"))
+                .agent_alias_summaries(alias_summary(ALIAS_ID, "live"))
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_bedrockagent::Client::delete_agent_alias)
+            .match_requests(|r| r.agent_alias_id() == Some(ALIAS_ID))
+            .then_output(|| {
+                DeleteAgentAliasOutput::builder()
+                    .agent_id(AGENT_ID)
+                    .agent_alias_id(ALIAS_ID)
+                    .agent_alias_status(AgentAliasStatus::Deleting)
+                    .build()
+                    .unwrap()
+            }),
+        mock!(aws_sdk_bedrockagent::Client::get_agent_alias)
+            .sequence()
+            .output(|| {
+                GetAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Deleting, "1"))
+                    .build()
+            })
+            .error(|| {
+                GetAgentAliasError::ResourceNotFoundException(
+                    aws_sdk_bedrockagent::types::error::ResourceNotFoundException::builder()
+                        .build(),
+                )
+            })
+            .build(),
+        mock!(aws_sdk_bedrockagent::Client::list_agent_action_groups).then_output(|| {
+            ListAgentActionGroupsOutput::builder()
+                .action_group_summaries(group_summary())
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_bedrockagent::Client::get_agent_action_group).then_output(move || {
+            GetAgentActionGroupOutput::builder()
+                .agent_action_group(g.clone())
+                .build()
+        }),
+        mock!(aws_sdk_bedrockagent::Client::update_agent_action_group)
+            .match_requests(|r| r.action_group_state() == Some(&ActionGroupState::Disabled))
+            .then_output(|| UpdateAgentActionGroupOutput::builder().build()),
+        mock!(aws_sdk_bedrockagent::Client::delete_agent_action_group)
+            .then_output(|| DeleteAgentActionGroupOutput::builder().build()),
+        mock!(aws_sdk_bedrockagent::Client::delete_agent).then_output(|| {
+            DeleteAgentOutput::builder()
+                .agent_id(AGENT_ID)
+                .agent_status(AgentStatus::Deleting)
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_bedrockagent::Client::get_agent)
+            .sequence()
+            .output(move || GetAgentOutput::builder().agent(deleting.clone()).build())
+            .error(|| {
+                GetAgentError::ResourceNotFoundException(
+                    aws_sdk_bedrockagent::types::error::ResourceNotFoundException::builder()
+                        .build(),
+                )
+            })
+            .build(),
+    ];
+    mocks.lambda = vec![mock!(aws_sdk_lambda::Client::delete_function)
+        .then_output(|| DeleteFunctionOutput::builder().build())];
+    let names = f.settings.names();
+    let (lambda_role, agent_role) = (
+        role(&names.lambda_role, &policy::lambda_trust()),
+        role(&names.agent_role, &policy::agent_trust(&account())),
+    );
+    mocks.iam = vec![
+        mock!(aws_sdk_iam::Client::get_role).then_compute_output(move |r| {
+            let role = if r.role_name() == Some(lambda_role.role_name()) {
+                lambda_role.clone()
+            } else {
+                agent_role.clone()
+            };
+            GetRoleOutput::builder().role(role).build()
+        }),
+        mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
+            ListRolePoliciesOutput::builder()
+                .policy_names("the-policy")
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_iam::Client::delete_role_policy)
+            .then_output(|| DeleteRolePolicyOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::list_attached_role_policies)
+            .then_output(|| ListAttachedRolePoliciesOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::delete_role).then_output(|| DeleteRoleOutput::builder().build()),
+    ];
+}
+
+/// `down` removes in the order Bedrock needs: aliases (not the test alias), the action
+/// group disabled then deleted, the agent until gone, the Lambda, then the roles; the
+/// table stays without --delete-table.
+#[tokio::test]
+async fn down_removes_in_the_teardown_order() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = Mocks {
+        sts: sts_rules(),
+        ..Mocks::default()
+    };
+    teardown_rules(&f, &mut mocks);
+    deployer(&mocks, &calls, &f)
+        .down(Progress::Quiet, false)
+        .await
+        .unwrap();
+    let expected = [
+        "GetCallerIdentity",
+        "ListAgents",
+        "ListAgentAliases",
+        "DeleteAgentAlias",
+        "GetAgentAlias",
+        "GetAgentAlias",
+        "ListAgentActionGroups",
+        "GetAgentActionGroup",
+        "UpdateAgentActionGroup",
+        "DeleteAgentActionGroup",
+        "DeleteAgent",
+        "GetAgent",
+        "GetAgent",
+        "DeleteFunction",
+        "GetRole",
+        "ListRolePolicies",
+        "DeleteRolePolicy",
+        "ListAttachedRolePolicies",
+        "DeleteRole",
+        "GetRole",
+        "ListRolePolicies",
+        "DeleteRolePolicy",
+        "ListAttachedRolePolicies",
+        "DeleteRole",
+    ];
+    assert_eq!(calls.list(), expected);
+}
+
+/// `down` over nothing only looks, and succeeds.
+#[tokio::test]
+async fn a_second_down_is_a_no_op() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mocks = Mocks {
+        sts: sts_rules(),
+        agent: vec![mock!(aws_sdk_bedrockagent::Client::list_agents)
+            .then_output(|| ListAgentsOutput::builder().set_agent_summaries(Some(vec![])).build().unwrap())],
+        lambda: vec![mock!(aws_sdk_lambda::Client::delete_function).then_error(|| {
+            aws_sdk_lambda::operation::delete_function::DeleteFunctionError::ResourceNotFoundException(
+                aws_sdk_lambda::types::error::ResourceNotFoundException::builder().build(),
+            )
+        })],
+        iam: vec![mock!(aws_sdk_iam::Client::get_role).then_error(|| {
+            GetRoleError::NoSuchEntityException(aws_sdk_iam::types::error::NoSuchEntityException::builder().build())
+        })],
+        dynamodb: vec![mock!(aws_sdk_dynamodb::Client::describe_table).then_error(|| {
+            DescribeTableError::ResourceNotFoundException(aws_sdk_dynamodb::types::error::ResourceNotFoundException::builder().build())
+        })],
+    };
+    deployer(&mocks, &calls, &f)
+        .down(Progress::Quiet, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        calls.list(),
+        [
+            "GetCallerIdentity",
+            "ListAgents",
+            "DeleteFunction",
+            "DescribeTable",
+            "GetRole",
+            "GetRole"
+        ]
+    );
+}
+
+/// A protected table is never deleted, and the error says how to proceed.
+#[tokio::test]
+async fn down_respects_deletion_protection() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = Mocks {
+        sts: sts_rules(),
+        ..Mocks::default()
+    };
+    teardown_rules(&f, &mut mocks);
+    mocks.dynamodb = vec![
+        mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
+            let mut protected = table(TableStatus::Active);
+            protected.deletion_protection_enabled = Some(true);
+            DescribeTableOutput::builder().table(protected).build()
+        }),
+    ];
+    let err = deployer(&mocks, &calls, &f)
+        .down(Progress::Quiet, true)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TableProtected { .. }), "{err}");
+    assert_eq!(calls.count("DeleteTable"), 0);
+    // The refusal does not leave the roles behind.
+    assert_eq!(calls.count("DeleteRole"), 2);
+}
