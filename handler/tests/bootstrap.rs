@@ -1,0 +1,193 @@
+//! The real `bootstrap` binary, run as a process against a local Lambda Runtime API and
+//! DynamoDB Local: it answers the recorded event (and others) correctly through
+//! `/invocation/next` and `/response`, logs JSON lines without personal data, and refuses
+//! to start without its table. Set `BOOTSTRAP_BIN` to test another build of it, such as
+//! the packaged artifact.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::Datelike;
+use domain::{Employee, EmployeeId, EmployeeStatus, YearBalance};
+use hr_tests::lambda::{
+    as_employee, as_hr, bootstrap_command, bootstrap_path, check_answer, fixture_event,
+    function_event, Outcome, RuntimeApi,
+};
+use serde_json::{json, Value};
+
+const NAME: &str = "Zanele Okonkwo";
+
+fn bootstrap() -> String {
+    bootstrap_path(env!("CARGO_BIN_EXE_bootstrap"))
+}
+
+/// Collects a child's output lines on a thread, so its pipe never fills up.
+fn collect(stream: impl Read + Send + 'static) -> (Arc<Mutex<Vec<String>>>, JoinHandle<()>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Ok(mut all) = sink.lock() {
+                all.push(line);
+            }
+        }
+    });
+    (lines, reader)
+}
+
+/// Stops the child this test started, whatever happens.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn answer(api: &RuntimeApi, id: &str, event: Value) -> Value {
+    api.push(id, event.clone());
+    let (outcome, _) = api
+        .outcome(id, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    match outcome {
+        Outcome::Response(response) => {
+            check_answer(&event, &response).unwrap_or_else(|e| panic!("{e}: {response}"));
+            response
+        }
+        Outcome::Error(error) => panic!("the function reported an error for {id}: {error}"),
+    }
+}
+
+fn body(response: &Value) -> Value {
+    let text = response["response"]["functionResponse"]["responseBody"]["TEXT"]["body"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no TEXT body: {response}"));
+    serde_json::from_str(text).unwrap()
+}
+
+/// The built binary serves the recorded event and a booking end to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_answers_the_recorded_event() {
+    let store = hr_tests::fresh_store().await;
+    let year = chrono::Utc::now().year();
+    let two = EmployeeId::new(2).unwrap();
+    let profile = Employee::new(
+        two,
+        NAME,
+        "Payroll specialist",
+        hr_tests::date("2019-03-01"),
+        EmployeeStatus::Active,
+    )
+    .unwrap();
+    store
+        .put_employee(&profile, &[YearBalance::new(year, 22, 0).unwrap()])
+        .await
+        .unwrap();
+
+    let api = RuntimeApi::start().await;
+    let endpoint = &hr_tests::dynamodb_local().endpoint;
+    let mut child = bootstrap_command(
+        Path::new(&bootstrap()),
+        &api.address(),
+        store.table_name(),
+        endpoint,
+    )
+    .spawn()
+    .unwrap_or_else(|e| panic!("starting {}: {e}", bootstrap()));
+    let (stdout, out_reader) = collect(child.stdout.take().unwrap());
+    let (stderr, err_reader) = collect(child.stderr.take().unwrap());
+    let running = Running(child);
+
+    // As recorded: no identity in the session, so a clear refusal, not an error.
+    let refused = answer(&api, "req-1", fixture_event()).await;
+    assert_eq!(
+        refused["response"]["function"],
+        "get_available_vacations_days"
+    );
+    assert!(refused["response"]["functionResponse"]
+        .get("responseState")
+        .is_none());
+    assert_eq!(body(&refused)["error"], "not_signed_in");
+
+    // The same question from the signed-in employee 2.
+    let mut signed_in = fixture_event();
+    signed_in["sessionAttributes"] = as_employee(2);
+    let answered = answer(&api, "req-2", signed_in).await;
+    let figures = body(&answered);
+    assert_eq!(
+        (figures["available_days"].clone(), figures["year"].clone()),
+        (json!(22), json!(year))
+    );
+    assert_eq!(answered["sessionAttributes"], as_employee(2));
+
+    // A booking by HR really writes.
+    let start = format!("{year}-01-24");
+    let end = format!("{year}-01-26");
+    let booking = function_event(
+        "reserve_vacation_time",
+        &[
+            ("employee_id", "2"),
+            ("start_date", &start),
+            ("end_date", &end),
+        ],
+        as_hr(),
+        &format!("Book {NAME} from {start} to {end}"),
+    );
+    let booked = body(&answer(&api, "req-3", booking).await);
+    assert_eq!(booked["days_charged"], 3);
+    assert_eq!(store.get_balance(two, year).await.unwrap().available(), 19);
+
+    // Garbage is still answered on /response, never /error.
+    let garbage = answer(&api, "req-4", json!(["not", "an", "event"])).await;
+    assert_eq!(body(&garbage)["error"], "malformed_event");
+
+    drop(running);
+    out_reader.join().unwrap();
+    err_reader.join().unwrap();
+    let out = stdout.lock().unwrap().clone();
+    let err = stderr.lock().unwrap().clone();
+    if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
+        eprintln!(
+            "bootstrap stdout:\n{}\nbootstrap stderr:\n{}",
+            out.join("\n"),
+            err.join("\n")
+        );
+    }
+    assert!(
+        out.iter().any(|l| l.contains("\"answered\"")),
+        "no answer logged: {out:?} {err:?}"
+    );
+    for line in out.iter().chain(&err) {
+        let parsed: Result<Value, _> = serde_json::from_str(line);
+        assert!(
+            parsed.is_ok_and(|v| v.is_object()),
+            "not a JSON log line: {line}"
+        );
+        for secret in [NAME, "Zanele", "How much vacation", "Book "] {
+            assert!(!line.contains(secret), "personal data in the log: {line}");
+        }
+    }
+}
+
+/// Without `TABLE_NAME` the binary stops at once and says why.
+#[test]
+fn the_binary_refuses_to_start_without_its_table() {
+    let output = bootstrap_command(
+        Path::new(&bootstrap()),
+        "127.0.0.1:9",
+        "",
+        "http://127.0.0.1:9",
+    )
+    .env_remove("TABLE_NAME")
+    .output()
+    .unwrap_or_else(|e| panic!("starting {}: {e}", bootstrap()));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("TABLE_NAME must be set"), "{stderr}");
+}

@@ -1,0 +1,107 @@
+//! What the handler's integration tests share: a handler over a fresh table in the shared
+//! DynamoDB Local, and a call that checks every answer against the contract.
+#![allow(dead_code)] // each test binary uses a different part
+
+use chrono::NaiveDate;
+use domain::{EmployeeId, EmployeeStatus};
+use handler::{AnonymousAccess, Handler, Settings};
+use hr_tests::lambda::{check_answer, Answer};
+use serde_json::Value;
+use store::Store;
+
+/// The date the tests take as today: "the current year" is 2026.
+pub fn today() -> NaiveDate {
+    hr_tests::date("2026-03-01")
+}
+
+/// A handler over a fresh, empty table; `anonymous` decides what happens without identity.
+pub async fn handler_with(anonymous: AnonymousAccess) -> (Handler, Store) {
+    let store = hr_tests::fresh_store().await;
+    let settings = Settings {
+        anonymous_access: anonymous,
+        today: Some(today()),
+        ..Settings::default()
+    };
+    (Handler::new(store.clone(), settings), store)
+}
+
+/// A handler with the default (refusing) anonymous access.
+pub async fn handler() -> (Handler, Store) {
+    handler_with(AnonymousAccess::Refuse).await
+}
+
+/// Seeds employee `id` as Active with `(year, total, taken)` balances.
+pub async fn active(store: &Store, id: u32, balances: &[(i32, u32, u32)]) -> EmployeeId {
+    hr_tests::seed(store, id, EmployeeStatus::Active, balances).await
+}
+
+/// Sends `event` and checks the answer is one Bedrock accepts.
+pub async fn call(handler: &Handler, event: &Value) -> Answer {
+    let response = handler.handle(event.clone()).await;
+    check_answer(event, &response).unwrap_or_else(|e| {
+        panic!("answer not acceptable to Bedrock: {e}\nevent: {event}\nanswer: {response}")
+    })
+}
+
+/// The available days the store holds for `employee` in `year`.
+pub async fn available(store: &Store, employee: EmployeeId, year: i32) -> u32 {
+    store
+        .get_balance(employee, year)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .available()
+}
+
+/// The action-group styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Function details.
+    Function,
+    /// OpenAPI.
+    Api,
+}
+
+/// Both styles, for tests that run once per style.
+pub const STYLES: [Style; 2] = [Style::Function, Style::Api];
+
+/// An event calling `function` in `style` (OpenAPI: `/<function>` with its method).
+pub fn event(
+    style: Style,
+    function: &str,
+    params: &[(&str, &str)],
+    session: Value,
+    input_text: &str,
+) -> Value {
+    match style {
+        Style::Function => hr_tests::lambda::function_event(function, params, session, input_text),
+        Style::Api => {
+            let method = handler::catalogue::find(function).map_or("POST", |t| t.method.as_str());
+            hr_tests::lambda::api_event(
+                &format!("/{function}"),
+                method,
+                params,
+                session,
+                input_text,
+            )
+        }
+    }
+}
+
+/// Asserts an answer succeeded (no state, status 200, `ok: true`).
+pub fn assert_done(answer: &Answer) {
+    assert!(
+        answer.state.is_none()
+            && answer.status.is_none_or(|s| s == 200)
+            && answer.body["ok"] == true,
+        "expected success, got {answer:?}"
+    );
+}
+
+/// The state a refusal of `kind` must carry in `style`: function details say it with
+/// `responseState`, OpenAPI with the status only.
+pub fn expected_state(style: Style, state: Option<&str>) -> Option<String> {
+    match style {
+        Style::Function => state.map(str::to_owned),
+        Style::Api => None,
+    }
+}
