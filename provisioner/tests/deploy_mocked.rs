@@ -1266,3 +1266,93 @@ async fn down_respects_deletion_protection() {
     // The refusal does not leave the roles behind.
     assert_eq!(calls.count("DeleteRole"), 2);
 }
+
+/// A draft prepared after the alias's version was cut (an interrupted `up`, or a prepare
+/// by hand) moves the alias to a new version: `UpdateAgentAlias` without a routing
+/// configuration, then waiting until the alias is PREPARED again.
+#[tokio::test]
+async fn an_alias_behind_the_prepared_draft_moves_to_a_new_version() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let prepared_later = agent(&f, AgentStatus::Prepared, Some(t(5)));
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::get_agent).then_output(move || {
+            GetAgentOutput::builder()
+                .agent(prepared_later.clone())
+                .build()
+        }),
+    );
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::get_agent_alias)
+            .sequence()
+            .output(|| {
+                GetAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Prepared, "1"))
+                    .build()
+            })
+            .times(2)
+            .output(|| {
+                GetAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Updating, "2"))
+                    .build()
+            })
+            .output(|| {
+                GetAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Prepared, "2"))
+                    .build()
+            })
+            .build(),
+    );
+    mocks.agent.push(
+        mock!(aws_sdk_bedrockagent::Client::update_agent_alias)
+            .match_requests(|r| r.routing_configuration().is_empty() && r.agent_alias_name() == Some("live"))
+            .then_output(|| {
+                aws_sdk_bedrockagent::operation::update_agent_alias::UpdateAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Updating, "2"))
+                    .build()
+            }),
+    );
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(writes(&calls.list()), ["UpdateAgentAlias"]);
+    assert_eq!(outputs.agent_version, "2");
+}
+
+/// If AWS leaves the alias on its old version after the update, `up` stops with a clear
+/// error instead of updating it again on every run.
+#[tokio::test]
+async fn an_alias_that_does_not_move_is_an_error() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let prepared_later = agent(&f, AgentStatus::Prepared, Some(t(5)));
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::get_agent).then_output(move || {
+            GetAgentOutput::builder()
+                .agent(prepared_later.clone())
+                .build()
+        }),
+    );
+    mocks.agent.push(
+        mock!(aws_sdk_bedrockagent::Client::update_agent_alias).then_output(|| {
+            aws_sdk_bedrockagent::operation::update_agent_alias::UpdateAgentAliasOutput::builder()
+                .agent_alias(alias(AgentAliasStatus::Prepared, "1"))
+                .build()
+        }),
+    );
+    let err = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("still routes to version 1"),
+        "{err}"
+    );
+    assert_eq!(calls.count("UpdateAgentAlias"), 1);
+}

@@ -87,6 +87,21 @@ impl Deployer {
             .await
             .map_err(|e| Error::aws("UpdateAgentAlias", e))?;
         let alias = self.wait_alias_prepared(&agent.id, &alias_id).await?;
+        // Updating an alias without a routing configuration should cut a new version
+        // (as creating one does). If the alias still routes to the old one, every later
+        // `up` would try again: stop and say so instead.
+        if plan == AliasPlan::NewVersion
+            && current_version.is_some()
+            && current_version.as_deref() == Some(alias.2.as_str())
+        {
+            return Err(Error::Conflict {
+                what: format!("alias {}", self.names.alias),
+                problem: format!(
+                    "it still routes to version {} after the update; point it at a new version in the console, then run `provisioner status`",
+                    alias.2
+                ),
+            });
+        }
         Ok((Some(alias), Change::Updated(vec![why]).to_string()))
     }
 
