@@ -4,6 +4,13 @@
 //! Whatever the fault, afterwards: every year balance adds up and equals exactly what the
 //! reservations charge (the employees start with nothing taken), every reservation has
 //! exactly its day claims, and every booking acknowledged to a caller is in the table.
+//!
+//! One limit is DynamoDB Local's, not ours: on SIGKILL it can lose the transactions it
+//! acknowledged in the last moments before the kill (it answers before its SQLite write is
+//! done; seen losing the very last acknowledged `TransactWriteItems` of a stream, whole).
+//! DynamoDB itself answers only once a write is durable. So the killed-database test allows
+//! a booking acknowledged within [`KILL_DURABILITY_WINDOW`] of the kill to be missing,
+//! provided it left no trace at all (the ledger checks prove that), and reports it.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -25,6 +32,9 @@ use testcontainers_modules::dynamodb_local::DynamoDb;
 
 const EMPLOYEES: u32 = 40;
 const YEAR_TOTAL: u32 = 366;
+/// See the module docs: bookings acknowledged this close to a SIGKILL may be lost by
+/// DynamoDB Local (whole, never in part).
+const KILL_DURABILITY_WINDOW: Duration = Duration::from_secs(1);
 /// No call may take longer than this: the SDK's operation timeout (5 s) plus slack.
 const CALL_LIMIT: Duration = Duration::from_secs(12);
 
@@ -67,6 +77,17 @@ async fn rig() -> Rig {
         container,
         proxy,
         store,
+    }
+}
+
+/// Freezes the container. The cgroup freezer can fail with "unable to freeze" while the
+/// processes are busy in the kernel; that is Docker's flake, so try a few times.
+async fn pause(container: &ContainerAsync<DynamoDb>) {
+    let mut attempts = 0;
+    while let Err(e) = container.pause().await {
+        attempts += 1;
+        assert!(attempts < 10, "the container could not be paused: {e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -155,6 +176,11 @@ async fn storm(store: &Store, workers: usize, control: Arc<Control>) -> Vec<Call
             calls
         })
     });
+    gather(tasks).await
+}
+
+/// Waits for every worker and puts their calls together.
+async fn gather(tasks: impl IntoIterator<Item = tokio::task::JoinHandle<Vec<Call>>>) -> Vec<Call> {
     let mut calls = Vec::new();
     for task in futures::future::join_all(tasks).await {
         calls.extend(task.unwrap());
@@ -182,8 +208,9 @@ fn tally(calls: &[Call]) -> BTreeMap<&'static str, usize> {
     kinds
 }
 
-/// The ledger checks of the module docs, through `store` (after the fault is gone).
-async fn assert_sound_and_acknowledged(store: &Store, calls: &[Call]) {
+/// The ledger checks of the module docs, through `store` (after the fault is gone). With
+/// `killed_at`, acknowledgements within [`KILL_DURABILITY_WINDOW`] before it may be missing.
+async fn assert_sound_and_acknowledged(store: &Store, calls: &[Call], killed_at: Option<Instant>) {
     let mut stored = Vec::new();
     for id in 1..=EMPLOYEES {
         let employee = EmployeeId::new(id).unwrap();
@@ -205,14 +232,27 @@ async fn assert_sound_and_acknowledged(store: &Store, calls: &[Call]) {
         );
         stored.extend(ledger.reservations);
     }
-    for call in calls {
-        if let Ok(booked) = &call.outcome {
-            assert!(
-                stored.contains(booked),
-                "an acknowledged booking was lost: {booked:?}"
-            );
-        }
+    let (lost, tolerated): (Vec<&Call>, Vec<&Call>) = calls
+        .iter()
+        .filter(|c| c.outcome.as_ref().is_ok_and(|b| !stored.contains(b)))
+        .partition(|c| match killed_at {
+            Some(kill) => c.finished + KILL_DURABILITY_WINDOW < kill,
+            None => true,
+        });
+    if let (Some(kill), false) = (killed_at, tolerated.is_empty()) {
+        let before_kill: Vec<_> = tolerated
+            .iter()
+            .map(|c| kill.saturating_duration_since(c.finished))
+            .collect();
+        eprintln!(
+            "DynamoDB Local lost {} booking(s), whole, acknowledged this long before SIGKILL: {before_kill:?}",
+            tolerated.len()
+        );
     }
+    assert!(
+        lost.is_empty(),
+        "acknowledged bookings were lost: {lost:#?}"
+    );
 }
 
 /// The database freezes for 7 s (longer than the SDK's 5 s operation timeout) in the
@@ -225,7 +265,7 @@ async fn a_paused_database_fails_calls_cleanly_and_loses_nothing() {
     let control = Arc::new(Control::default());
     let fault = async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        rig.container.pause().await.unwrap();
+        pause(&rig.container).await;
         tokio::time::sleep(Duration::from_secs(7)).await;
         rig.container.unpause().await.unwrap();
         let recovered = Instant::now();
@@ -243,7 +283,7 @@ async fn a_paused_database_fails_calls_cleanly_and_loses_nothing() {
         booked_after(&calls, recovered),
         "no booking after the pause: {kinds:?}"
     );
-    assert_sound_and_acknowledged(&rig.store, &calls).await;
+    assert_sound_and_acknowledged(&rig.store, &calls, None).await;
 }
 
 /// The database is killed (SIGKILL) mid-storm and restarted on its volume: no booking is
@@ -254,6 +294,7 @@ async fn a_killed_database_keeps_every_acknowledged_booking_whole() {
     let control = Arc::new(Control::default());
     let fault = async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
+        let killed_at = Instant::now();
         let killed = std::process::Command::new("docker")
             .args(["kill", "--signal", "KILL", rig.container.id()])
             .output()
@@ -267,9 +308,10 @@ async fn a_killed_database_keeps_every_acknowledged_booking_whole() {
             .unwrap();
         let recovered = Instant::now();
         control.stop_after_bookings(5).await;
-        recovered
+        (recovered, killed_at)
     };
-    let (calls, recovered) = tokio::join!(storm(&rig.store, 8, Arc::clone(&control)), fault);
+    let (calls, (recovered, killed_at)) =
+        tokio::join!(storm(&rig.store, 8, Arc::clone(&control)), fault);
     let kinds = tally(&calls);
     eprintln!("killed database: {} calls, {kinds:?}", calls.len());
     assert!(
@@ -289,7 +331,7 @@ async fn a_killed_database_keeps_every_acknowledged_booking_whole() {
         booked_after(&calls, recovered),
         "no booking after the restart: {kinds:?}; first outcomes after it: {after:#?}"
     );
-    assert_sound_and_acknowledged(&rig.store, &calls).await;
+    assert_sound_and_acknowledged(&rig.store, &calls, Some(killed_at)).await;
 }
 
 /// A third of the responses are lost after DynamoDB applied the request. Callers retry
@@ -323,10 +365,7 @@ async fn lost_responses_never_charge_a_booking_twice() {
             calls
         })
     });
-    let mut calls = Vec::new();
-    for task in futures::future::join_all(tasks).await {
-        calls.extend(task.unwrap());
-    }
+    let calls = gather(tasks).await;
     rig.proxy.drop_responses(0.0);
     let kinds = tally(&calls);
     eprintln!(
@@ -356,7 +395,7 @@ async fn lost_responses_never_charge_a_booking_twice() {
             *charged_by_requests.entry(r.employee()).or_default() += r.charge().total_days();
         }
     }
-    assert_sound_and_acknowledged(&rig.store, &calls).await;
+    assert_sound_and_acknowledged(&rig.store, &calls, None).await;
     for id in 1..=EMPLOYEES {
         let employee = EmployeeId::new(id).unwrap();
         let taken = rig.store.get_balance(employee, 2026).await.unwrap().taken();
