@@ -7,6 +7,7 @@
 //! image. Set `TEST_LOG=1` to see the store's logs.
 
 pub mod lambda;
+pub mod load;
 pub mod proxy;
 
 use std::sync::{Mutex, OnceLock};
