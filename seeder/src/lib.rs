@@ -1,1 +1,40 @@
-//! The seeder (issue 4).
+//! The seeder: `seeder run` creates the HR vacations table if it is missing and fills it
+//! with generated employees, year balances and planned vacations, through the store.
+//!
+//! - [`generate`]: the data, a pure function of a seed, a current year and a number of
+//!   employees, streamed one employee at a time (memory does not grow with the number).
+//! - [`run()`]: the table, the seed marker that makes runs idempotent and refuses to mix
+//!   two seeds' data, `--reset`, the bulk write (`BatchWriteItem`, bounded parallelism,
+//!   retried `UnprocessedItems`), and the summary read back from the table.
+//! - [`aws`]: one SDK configuration from the options and the AWS conventions, with the
+//!   region and credentials checked before anything is sent.
+//! - [`config`], [`console`], [`report`]: the command line, what is shown while it runs,
+//!   and the summary.
+#![warn(missing_docs)]
+
+pub mod aws;
+pub mod config;
+pub mod console;
+mod error;
+pub mod generate;
+pub mod report;
+mod run;
+
+pub use config::{Cli, Command, Output, RunArgs, SeedArgs, TargetArgs};
+pub use console::Console;
+pub use error::{Described, SeedError};
+pub use report::Report;
+pub use run::run;
+
+/// Logs to stderr, filtered by `RUST_LOG`, so that the summary on stdout stays clean. By
+/// default only warnings and errors are shown, and of the SDK's configuration loader only
+/// errors: its warnings about probing instance metadata for a region or credentials are
+/// noise, since the seeder reports a missing region or credentials itself.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -9,6 +9,7 @@
 pub mod lambda;
 pub mod load;
 pub mod proxy;
+pub mod seeding;
 
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};

@@ -1,0 +1,213 @@
+//! The command line: every option, with its environment fallback, read once in `main`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use domain::EmployeeId;
+
+use crate::generate::{self, Plan};
+
+/// The table's name when neither `--table` nor `TABLE_NAME` is given.
+pub const DEFAULT_TABLE: &str = "hr-vacations";
+
+/// Creates the HR vacations table and fills it with generated employees, balances and
+/// planned vacations.
+#[derive(Debug, Parser)]
+#[command(name = "seeder", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the table if it is missing, then write the generated data.
+    ///
+    /// The data is a pure function of --seed, --current-year and --employees. Before writing,
+    /// the seeder records them in a marker item (PK `META`, SK `SEED`). Running again with
+    /// the same parameters changes nothing; a run interrupted half-way is completed by
+    /// running it again. A table holding other data (another seed, year or size, or items
+    /// not written by the seeder) is refused unless --reset empties it first.
+    Run(RunArgs),
+}
+
+/// Options of `seeder run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Where the table is.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// What to write.
+    #[command(flatten)]
+    pub seeding: SeedArgs,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+/// Which table, where, and as whom.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The table's name.
+    #[arg(long, env = "TABLE_NAME", default_value = DEFAULT_TABLE)]
+    pub table: String,
+    /// The AWS region (the profile's when not given).
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// The AWS profile to take credentials and region from.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// A DynamoDB endpoint overriding the SDK's (which already follows
+    /// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL and the profile), e.g.
+    /// http://localhost:8000 for DynamoDB Local. With an endpoint and no credentials
+    /// configured, dummy credentials are used.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// What to generate and how to write it.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// The generator's seed: the same seed gives the same table, byte for byte. Without it,
+    /// a table already seeded keeps its seed, and a new one gets a random seed (printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How many employees to generate (ids 1 to N).
+    #[arg(long, default_value_t = 10, value_parser = parse_employees)]
+    pub employees: u32,
+    /// The last of the three seeded years.
+    #[arg(long, default_value_t = generate::this_year(), value_parser = parse_current_year)]
+    pub current_year: i32,
+    /// BatchWriteItem requests in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Delete every item of the table before seeding (asks first on a terminal).
+    #[arg(long)]
+    pub reset: bool,
+    /// Do not ask before --reset deletes (needed when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+impl SeedArgs {
+    /// Options for `plan` with everything else at its default.
+    pub fn new(seed: Option<u64>, current_year: i32, employees: u32) -> Self {
+        Self {
+            seed,
+            employees,
+            current_year,
+            concurrency: 16,
+            reset: false,
+            yes: false,
+        }
+    }
+}
+
+/// The summary's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// A readable table.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+fn parse_employees(text: &str) -> Result<u32, String> {
+    let n: u32 = text
+        .parse()
+        .map_err(|_| format!("expected a whole number from 1 to {}", EmployeeId::MAX))?;
+    Plan::new(0, generate::CURRENT_YEARS.start().to_owned(), n)
+        .map(|_| n)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_current_year(text: &str) -> Result<i32, String> {
+    let year: i32 = text
+        .parse()
+        .map_err(|_| "expected a four-digit year".to_owned())?;
+    Plan::new(0, year, 1)
+        .map(|_| year)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<RunArgs, clap::Error> {
+        let Cli {
+            command: Command::Run(run),
+        } = Cli::try_parse_from(["seeder", "run"].iter().chain(args))?;
+        Ok(run)
+    }
+
+    #[test]
+    fn the_defaults_are_ten_employees_this_year_and_a_random_seed() {
+        let run = parse(&["--table", "t"]).unwrap();
+        assert_eq!(run.seeding.employees, 10);
+        assert_eq!(run.seeding.current_year, generate::this_year());
+        assert_eq!(run.seeding.seed, None);
+        assert_eq!(run.seeding.concurrency, 16);
+        assert_eq!(run.output, Output::Text);
+        assert!(!run.seeding.reset && !run.seeding.yes);
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let run = parse(&[
+            "--table",
+            "t",
+            "--region",
+            "eu-west-1",
+            "--profile",
+            "p",
+            "--endpoint-url",
+            "http://localhost:8000",
+            "--seed",
+            "42",
+            "--employees",
+            "100000",
+            "--current-year",
+            "2030",
+            "--concurrency",
+            "64",
+            "--reset",
+            "--yes",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(run.target.table, "t");
+        assert_eq!(run.target.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(run.target.profile.as_deref(), Some("p"));
+        assert_eq!(
+            run.target.endpoint_url.as_deref(),
+            Some("http://localhost:8000")
+        );
+        assert_eq!(run.seeding.seed, Some(42));
+        assert_eq!(run.seeding.employees, 100_000);
+        assert_eq!(run.seeding.current_year, 2030);
+        assert_eq!(run.seeding.concurrency, 64);
+        assert!(run.seeding.reset && run.seeding.yes);
+        assert_eq!(run.output, Output::Json);
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_with_the_reason() {
+        for (args, says) in [
+            (&["--employees", "0"][..], "between 1 and 999999999, got 0"),
+            (&["--employees", "ten"], "expected a whole number"),
+            (
+                &["--current-year", "2024"],
+                "between 2025 and 2200, got 2024",
+            ),
+            (&["--current-year", "26"], "between 2025 and 2200, got 26"),
+            (&["--concurrency", "0"], "0 is not in 1..=256"),
+            (&["--seed", "-1"], "'-1'"),
+            (&["--output", "yaml"], "yaml"),
+        ] {
+            let err = parse(args).unwrap_err().to_string();
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
+}

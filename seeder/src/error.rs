@@ -1,0 +1,104 @@
+//! Why a seeding run stopped.
+
+use std::error::Error as _;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_dynamodb::error::ConnectorError;
+use store::{SeedMarker, StoreError};
+
+use crate::generate::PlanError;
+
+/// Why `seeder run` did not finish. Every message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// Parameters out of range; nothing was touched.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// No usable credentials for real AWS.
+    #[error(
+        "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a \
+         profile with --profile (or AWS_PROFILE), or run `aws sso login`; for DynamoDB Local \
+         pass --endpoint-url"
+    )]
+    NoCredentials(#[source] CredentialsError),
+    /// No region for real AWS.
+    #[error("no AWS region configured: pass --region (or set AWS_REGION, or a region in your AWS profile)")]
+    NoRegion,
+    /// Nothing answers at the endpoint.
+    #[error(
+        "cannot reach DynamoDB {location}: check the endpoint and that the service is running"
+    )]
+    Unreachable {
+        /// "at <endpoint>" or "in region <region>".
+        location: String,
+        /// The failed call.
+        #[source]
+        source: StoreError,
+    },
+    /// The table holds another seed's data (or another size, year or generator).
+    #[error(
+        "table {table} holds {found}, but this run would write {wanted}; writing over it would \
+         leave the other data's vacations behind. Pass --reset to empty the table first, or run \
+         with the same parameters"
+    )]
+    SeededDifferently {
+        /// The table.
+        table: String,
+        /// What the table holds.
+        found: Described,
+        /// What this run would write.
+        wanted: Described,
+    },
+    /// The table holds items the seeder did not write.
+    #[error(
+        "table {table} already holds items that the seeder did not write; pass --reset to \
+         delete every item of the table before seeding"
+    )]
+    NotEmpty {
+        /// The table.
+        table: String,
+    },
+    /// `--reset` without a terminal to ask on, and without `--yes`.
+    #[error("--reset deletes every item of table {table}: pass --yes to confirm it when not running on a terminal")]
+    ConfirmationRequired {
+        /// The table.
+        table: String,
+    },
+    /// The user answered no.
+    #[error("reset cancelled: nothing was deleted or written")]
+    ResetDeclined,
+    /// The confirmation could not be read.
+    #[error("reading the confirmation from the terminal failed")]
+    Prompt(#[source] std::io::Error),
+    /// A store operation failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A seed marker, described for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Described(pub SeedMarker);
+
+impl std::fmt::Display for Described {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = &self.0;
+        write!(
+            f,
+            "the data of seed {} for {} employee(s), years up to {} (generator {})",
+            m.seed, m.employees, m.current_year, m.generator
+        )
+    }
+}
+
+/// Whether `err` comes from failing to connect (refused, unresolvable, timed out) rather
+/// than from an answer of DynamoDB.
+pub(crate) fn is_unreachable(err: &StoreError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = err.source();
+    while let Some(e) = cause {
+        if let Some(connector) = e.downcast_ref::<ConnectorError>() {
+            return connector.is_io() || connector.is_timeout();
+        }
+        cause = e.source();
+    }
+    false
+}

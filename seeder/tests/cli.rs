@@ -1,0 +1,332 @@
+//! The `seeder` binary run as a process against DynamoDB Local in testcontainers: exit
+//! status, summaries that match the table, progress and errors as a user sees them.
+
+use std::process::{Command, Output};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use domain::EmployeeId;
+use hr_tests::seeding::{dump, unique_table_name};
+use hr_tests::{dynamodb_local, sdk_config};
+use store::Store;
+
+/// The seeder with a clean environment: no AWS configuration or credentials from this
+/// machine, and no instance metadata to probe.
+fn seeder(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seeder"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws/credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap_or_else(|e| panic!("running the seeder failed: {e}"))
+}
+
+/// `seeder run` against the test container's table `table`, with `extra` options.
+fn run(table: &str, extra: &[&str]) -> Output {
+    let endpoint = &dynamodb_local().endpoint;
+    let mut args = vec!["run", "--endpoint-url", endpoint, "--table", table];
+    args.extend_from_slice(extra);
+    seeder(&args)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// Fails unless the run failed with `code` and its stderr says `says`.
+fn assert_failure(out: &Output, code: i32, says: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    assert!(
+        stderr(out).contains(says),
+        "stderr lacks {says:?}:\n{}",
+        stderr(out)
+    );
+}
+
+async fn store(table: &str) -> Store {
+    let client = store::dynamodb_client(&sdk_config().await, Some(&dynamodb_local().endpoint));
+    Store::new(client, table)
+}
+
+async fn table_exists(table: &str) -> bool {
+    let store = store(table).await;
+    let names = store.client().list_tables().send().await.unwrap();
+    names.table_names().contains(&table.to_owned())
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("the summary is not JSON ({e}):\n{}", stdout(out)))
+}
+
+/// One employee's line of the text summary, as `[id, name, title, status, started, total,
+/// taken, available, planned]`.
+fn row(text: &str, id: u32) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            line.split(['│', '┆'])
+                .map(str::trim)
+                .filter(|cell| !cell.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .find(|cells| cells.first().map(String::as_str) == Some(&id.to_string()))
+        .unwrap_or_else(|| panic!("no row for employee {id} in:\n{text}"))
+}
+
+#[tokio::test]
+async fn the_json_summary_matches_the_table() {
+    let table = unique_table_name("cli");
+    let out = run(
+        &table,
+        &["--seed", "31", "--employees", "12", "--output", "json"],
+    );
+    assert_success(&out);
+    let summary = json(&out);
+    assert_eq!(summary["seed"], 31);
+    assert_eq!(summary["seed_source"], "option");
+    assert_eq!(summary["outcome"], "seeded");
+    assert_eq!(summary["table_created"], true);
+    assert_eq!(summary["employees"], 12);
+
+    let store = store(&table).await;
+    let items = dump(store.client(), &table).await;
+    assert_eq!(
+        summary["items_written"],
+        items.len() as u64 - 1,
+        "all but the marker"
+    );
+    let balances = summary["balances"].as_array().unwrap();
+    assert_eq!(balances.len(), 12);
+    let year = summary["years"][2].as_i64().unwrap() as i32;
+    for (n, listed) in (1..=12).zip(balances) {
+        let id = EmployeeId::new(n).unwrap();
+        let employee = store.get_employee(id).await.unwrap();
+        let balance = store.get_balance(id, year).await.unwrap();
+        let planned = store.list_reservations(id, Some(year)).await.unwrap();
+        assert_eq!(listed["id"], n);
+        assert_eq!(listed["name"], employee.name());
+        assert_eq!(listed["job_title"], employee.job_title());
+        assert_eq!(listed["status"], employee.status().as_str());
+        assert_eq!(listed["start_date"], employee.start_date().to_string());
+        assert_eq!(listed["total"], balance.total());
+        assert_eq!(listed["taken"], balance.taken());
+        assert_eq!(listed["available"], balance.available());
+        assert_eq!(listed["planned_vacations"], planned.len());
+    }
+}
+
+#[tokio::test]
+async fn the_text_summary_matches_the_table_and_a_second_run_writes_nothing() {
+    let table = unique_table_name("cli");
+    let out = run(&table, &["--seed", "32"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("Seeded table {table} (seed 32, 10 employee(s)")),
+        "{text}"
+    );
+    // Not on a terminal: plain progress lines instead of a bar.
+    assert!(
+        stderr(&out).contains("seeder: writing: "),
+        "{}",
+        stderr(&out)
+    );
+
+    let store = store(&table).await;
+    let year = generate_year(&text);
+    for n in 1..=10 {
+        let id = EmployeeId::new(n).unwrap();
+        let employee = store.get_employee(id).await.unwrap();
+        let balance = store.get_balance(id, year).await.unwrap();
+        let planned = store.list_reservations(id, Some(year)).await.unwrap();
+        let expected = [
+            n.to_string(),
+            employee.name().to_owned(),
+            employee.job_title().to_owned(),
+            employee.status().to_string(),
+            employee.start_date().to_string(),
+            balance.total().to_string(),
+            balance.taken().to_string(),
+            balance.available().to_string(),
+            planned.len().to_string(),
+        ];
+        assert_eq!(row(&text, n), expected);
+    }
+    assert_eq!(row(&text, 1)[1], "John Doe");
+    assert_eq!(row(&text, 10)[1], "Jessica Thompson");
+
+    let before = dump(store.client(), &table).await;
+    let again = run(&table, &["--seed", "32"]);
+    assert_success(&again);
+    assert!(
+        stdout(&again).contains("already holds this data"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(row(&stdout(&again), 4), row(&text, 4));
+    assert_eq!(dump(store.client(), &table).await, before);
+}
+
+/// The year of the text summary's "Balances for <year>:" line.
+fn generate_year(text: &str) -> i32 {
+    text.lines()
+        .find_map(|l| l.strip_prefix("Balances for "))
+        .and_then(|rest| rest.trim_end_matches(':').parse().ok())
+        .unwrap_or_else(|| panic!("no balances line in:\n{text}"))
+}
+
+#[tokio::test]
+async fn without_a_seed_the_random_seed_is_printed_and_reproduces_the_data() {
+    let table = unique_table_name("cli");
+    let out = run(&table, &["--output", "json"]);
+    assert_success(&out);
+    let summary = json(&out);
+    assert_eq!(summary["seed_source"], "random");
+    let seed = summary["seed"].as_u64().unwrap();
+    assert!(
+        stderr(&out).contains(&format!("using seed {seed} (pass --seed {seed}")),
+        "{}",
+        stderr(&out)
+    );
+
+    let other = unique_table_name("cli");
+    assert_success(&run(&other, &["--seed", &seed.to_string()]));
+    let (a, b) = (store(&table).await, store(&other).await);
+    assert_eq!(
+        dump(a.client(), &table).await,
+        dump(b.client(), &other).await
+    );
+}
+
+#[tokio::test]
+async fn other_parameters_are_refused_and_reset_needs_yes_off_a_terminal() {
+    let table = unique_table_name("cli");
+    assert_success(&run(&table, &["--seed", "33"]));
+    let store = store(&table).await;
+    let before = dump(store.client(), &table).await;
+
+    let other = run(&table, &["--seed", "34"]);
+    assert_failure(&other, 1, "Pass --reset to empty the table first");
+    let reset = run(&table, &["--seed", "34", "--reset"]);
+    assert_failure(
+        &reset,
+        1,
+        "pass --yes to confirm it when not running on a terminal",
+    );
+    assert_eq!(dump(store.client(), &table).await, before);
+
+    let confirmed = run(
+        &table,
+        &["--seed", "34", "--reset", "--yes", "--output", "json"],
+    );
+    assert_success(&confirmed);
+    assert_eq!(json(&confirmed)["deleted_items"], before.len() as u64);
+    assert_eq!(json(&confirmed)["seed"], 34);
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_fails_with_a_clear_message() {
+    // Port 9 (discard) on loopback: nothing listens there.
+    let out = seeder(&["run", "--endpoint-url", "http://127.0.0.1:9", "--seed", "1"]);
+    assert_failure(
+        &out,
+        1,
+        "Error: cannot reach DynamoDB at http://127.0.0.1:9: check the endpoint and that the service is running",
+    );
+}
+
+#[tokio::test]
+async fn a_table_with_another_key_schema_is_refused_untouched() {
+    let table = unique_table_name("cli");
+    let store = store(&table).await;
+    store
+        .client()
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = run(&table, &["--seed", "1"]);
+    assert_failure(
+        &out,
+        1,
+        &format!("Error: table {table} exists but its key schema is id (HASH, S), expected PK (HASH, S) and SK (RANGE, S)"),
+    );
+    assert!(dump(store.client(), &table).await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_arguments_are_refused_before_anything_is_touched() {
+    let table = unique_table_name("cli");
+    for (args, says) in [
+        (
+            &["--employees", "0"][..],
+            "the number of employees must be between 1 and 999999999, got 0",
+        ),
+        (
+            &["--current-year", "2024"],
+            "the current year must be between 2025 and 2200, got 2024",
+        ),
+        (&["--concurrency", "0"], "0 is not in 1..=256"),
+        (&["--output", "yaml"], "invalid value 'yaml'"),
+    ] {
+        let out = run(&table, args);
+        assert_failure(&out, 2, says);
+    }
+    assert!(!table_exists(&table).await);
+}
+
+#[tokio::test]
+async fn missing_credentials_or_region_for_real_aws_are_one_clear_sentence() {
+    let out = seeder(&["run", "--region", "eu-west-1", "--seed", "1"]);
+    assert_failure(
+        &out,
+        1,
+        "Error: no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    );
+    let out = seeder(&["run", "--seed", "1"]);
+    assert_failure(&out, 1, "Error: no AWS region configured: pass --region");
+}
