@@ -363,15 +363,16 @@ impl Store {
             progress(done.items);
         };
         for batch in batches(records.into_iter()) {
+            // The next request is ready before a slot frees up.
+            let requests = batch
+                .into_iter()
+                .map(put_request)
+                .collect::<Result<Vec<_>, _>>()?;
             if in_flight.len() >= limit {
                 if let Some(result) = in_flight.join_next().await {
                     finish(joined(result)?, &mut report);
                 }
             }
-            let requests = batch
-                .into_iter()
-                .map(put_request)
-                .collect::<Result<Vec<_>, _>>()?;
             let (client, table, retry) = (self.client.clone(), self.table.clone(), options.retry);
             in_flight.spawn(async move {
                 until_processed(&retry, requests, |r| send_batch(&client, &table, r)).await
