@@ -21,6 +21,7 @@
 
 pub mod catalogue;
 pub mod config;
+pub mod demo;
 pub mod event;
 pub mod idempotency;
 pub mod identity;
