@@ -348,6 +348,7 @@ struct RuntimeState {
     outcomes: Mutex<HashMap<String, (Outcome, Instant)>>,
     answered: Notify,
     init_errors: Mutex<Vec<Value>>,
+    first_poll: Mutex<Option<Instant>>,
 }
 
 /// A local Lambda Runtime API (`/2018-06-01/runtime/...`): queue events, let a `bootstrap`
@@ -428,6 +429,11 @@ impl RuntimeApi {
         }
     }
 
+    /// When the function first asked for an event: the end of its initialisation.
+    pub fn first_poll(&self) -> Option<Instant> {
+        self.state.first_poll.lock().ok().and_then(|t| *t)
+    }
+
     /// What the function reported through `/init/error`.
     pub fn init_errors(&self) -> Vec<Value> {
         self.state
@@ -439,6 +445,9 @@ impl RuntimeApi {
 }
 
 async fn next(State(state): State<Arc<RuntimeState>>) -> impl IntoResponse {
+    if let Ok(mut first) = state.first_poll.lock() {
+        first.get_or_insert_with(Instant::now);
+    }
     let (id, event) = loop {
         let notified = state.queued.notified();
         let popped = state.queue.lock().ok().and_then(|mut q| q.pop_front());
