@@ -6,6 +6,7 @@
 //! | `DYNAMODB_ENDPOINT_URL`  | explicit endpoint, e.g. DynamoDB Local; otherwise the SDK's own resolution (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`, profile) |
 //! | `HR_ANONYMOUS_ACCESS`    | `refuse` (default) or `hr-for-local-demo`: see [`AnonymousAccess`] |
 //! | `HR_DAY_COUNT_POLICY`    | `calendar-days` (default) or `weekdays`                          |
+//! | `HR_DEADLINE_MS`         | longest an event may take before a `FAILURE` answer (default 10000, 100 to 900000) |
 //! | `AWS_LAMBDA_LOG_FORMAT`  | `JSON` for JSON log lines (set by Lambda's logging controls)     |
 //! | `AWS_LAMBDA_LOG_LEVEL`   | `TRACE` … `FATAL` (Lambda's logging controls); else `RUST_LOG` directives; `info` by default |
 //!
@@ -37,6 +38,8 @@ pub struct Config {
     pub anonymous_access: AnonymousAccess,
     /// How booked days are counted.
     pub policy: DayCountPolicy,
+    /// The longest an event may take (see [`crate::Settings::deadline`]).
+    pub deadline: std::time::Duration,
     /// Log line format.
     pub log_format: LogFormat,
     /// Log filter directives (`info`, `debug,aws_smithy_runtime=warn`, …).
@@ -88,6 +91,19 @@ impl Config {
                 })
             }
         };
+        let deadline = match set("HR_DEADLINE_MS") {
+            None => crate::DEFAULT_DEADLINE,
+            Some(ms) => match ms.parse::<u64>() {
+                Ok(ms @ 100..=900_000) => std::time::Duration::from_millis(ms),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "HR_DEADLINE_MS",
+                        value: ms,
+                        expected: "a whole number of milliseconds from 100 to 900000",
+                    })
+                }
+            },
+        };
         let log_format = match set("AWS_LAMBDA_LOG_FORMAT") {
             Some(f) if f.eq_ignore_ascii_case("json") => LogFormat::Json,
             _ => LogFormat::Text,
@@ -97,6 +113,7 @@ impl Config {
             endpoint_url: set("DYNAMODB_ENDPOINT_URL"),
             anonymous_access,
             policy,
+            deadline,
             log_format,
             log_filter: match set("AWS_LAMBDA_LOG_LEVEL") {
                 Some(level) => lambda_level(&level)?.to_owned(),
@@ -153,6 +170,7 @@ mod tests {
                 endpoint_url: None,
                 anonymous_access: AnonymousAccess::Refuse,
                 policy: DayCountPolicy::CalendarDays,
+                deadline: crate::DEFAULT_DEADLINE,
                 log_format: LogFormat::Text,
                 log_filter: "info".into(),
             }
@@ -166,6 +184,7 @@ mod tests {
             ("DYNAMODB_ENDPOINT_URL", "http://127.0.0.1:8000"),
             ("HR_ANONYMOUS_ACCESS", "hr-for-local-demo"),
             ("HR_DAY_COUNT_POLICY", "weekdays"),
+            ("HR_DEADLINE_MS", "2500"),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
             ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
             ("RUST_LOG", "trace"),
@@ -177,6 +196,7 @@ mod tests {
         );
         assert_eq!(config.anonymous_access, AnonymousAccess::HrForLocalDemo);
         assert_eq!(config.policy, DayCountPolicy::Weekdays);
+        assert_eq!(config.deadline, std::time::Duration::from_millis(2500));
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_filter, "debug");
         let config = read(&[("TABLE_NAME", "t"), ("AWS_LAMBDA_LOG_LEVEL", "FATAL")]).unwrap();
@@ -192,6 +212,9 @@ mod tests {
             ("HR_ANONYMOUS_ACCESS", "true"),
             ("HR_DAY_COUNT_POLICY", "business-days"),
             ("AWS_LAMBDA_LOG_LEVEL", "VERBOSE"),
+            ("HR_DEADLINE_MS", "0"),
+            ("HR_DEADLINE_MS", "10s"),
+            ("HR_DEADLINE_MS", "900001"),
         ] {
             let err = read(&[("TABLE_NAME", "t"), (name, value)]).unwrap_err();
             assert!(matches!(err, ConfigError::Invalid { .. }), "{name}={value}");

@@ -29,7 +29,7 @@ pub mod params;
 pub mod response;
 mod tools;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
@@ -49,7 +49,7 @@ use params::Request;
 use response::LambdaResponse;
 
 /// How the handler behaves, beyond where the data is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     /// What to do with requests that carry no identity.
     pub anonymous_access: AnonymousAccess,
@@ -58,6 +58,24 @@ pub struct Settings {
     /// The date taken as today (for "the current year"); the UTC date when `None`. Demos
     /// and tests pin it so their figures do not depend on when they run.
     pub today: Option<NaiveDate>,
+    /// The longest an event may take: past it the answer is a `FAILURE` saying the
+    /// vacation system did not answer in time, well before the Lambda's own timeout.
+    pub deadline: Duration,
+}
+
+/// [`Settings::deadline`] unless configured: a third of the 30 s the provisioner gives the
+/// Lambda, so a slow DynamoDB is reported, not cut off by Lambda.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            anonymous_access: AnonymousAccess::default(),
+            policy: DayCountPolicy::default(),
+            today: None,
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
 }
 
 /// Answers Bedrock events. Built once per cold start; cheap to share.
@@ -99,6 +117,7 @@ impl Handler {
                 anonymous_access: config.anonymous_access,
                 policy: config.policy,
                 today: None,
+                deadline: config.deadline,
             },
         )
     }
@@ -117,7 +136,10 @@ impl Handler {
         let envelope = Envelope::read(&event);
         // Boxed: the SDK's futures nest deeply, and callers composing this one (the Lambda
         // runtime's service) would otherwise hit the compiler's type-depth limit.
-        let (tool, reply) = Box::pin(self.reply(event)).await;
+        let answered =
+            tokio::time::timeout(self.settings.deadline, Box::pin(self.reply(event))).await;
+        let (tool, reply) =
+            answered.unwrap_or_else(|_| (None, tools::deadline_exceeded(self.settings.deadline)));
         // Only routing facts and outcome codes: no names, no user text, no arguments.
         tracing::info!(
             tool = tool.map_or("unknown", |t| t.name),

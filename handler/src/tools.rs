@@ -375,6 +375,22 @@ pub(crate) fn store_problem(err: &StoreError) -> Reply {
     Reply::problem(verdict, status, code, store_message(err), details)
 }
 
+/// The answer when an event outlives [`crate::Settings::deadline`]: a broken dependency,
+/// and a booking may or may not have been applied, so the user is told to check.
+pub(crate) fn deadline_exceeded(deadline: std::time::Duration) -> Reply {
+    Reply::problem(
+        Verdict::Failure,
+        504,
+        "timeout",
+        format!(
+            "The vacation system did not answer within {} s. If you were booking or cancelling, \
+             list the planned vacations before trying again.",
+            deadline.as_secs_f64()
+        ),
+        json!({"deadline_ms": u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX)}),
+    )
+}
+
 fn store_message(err: &StoreError) -> String {
     match err {
         StoreError::EmployeeNotFound(id) => {

@@ -417,3 +417,67 @@ async fn lost_responses_never_charge_a_booking_twice() {
         );
     }
 }
+
+/// Every response is delayed by 3 s while the handler's deadline is 1 s: the balance query
+/// and the booking each answer `FAILURE` with a clear message at the deadline instead of
+/// hanging, and once the database is fast again the ledger is sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_database_gets_a_failure_answer_at_the_deadline() {
+    use handler::{Handler, Settings};
+    let rig = rig().await;
+    let deadline = Duration::from_secs(1);
+    let handler = Handler::new(
+        rig.store.clone(),
+        Settings {
+            deadline,
+            today: Some(date("2026-03-01")),
+            ..Settings::default()
+        },
+    );
+    rig.proxy.delay_responses(Duration::from_secs(3));
+    let hr = serde_json::json!({"role": "hr"});
+    let events = [
+        serde_json::json!({
+            "messageVersion": "1.0", "sessionId": "slow-1", "inputText": "how many days",
+            "actionGroup": "VacationsActionGroup", "function": "get_available_vacations_days",
+            "parameters": [{"name": "employee_id", "type": "integer", "value": "1"}],
+            "sessionAttributes": hr, "promptSessionAttributes": {}
+        }),
+        serde_json::json!({
+            "messageVersion": "1.0", "sessionId": "slow-1", "inputText": "book it",
+            "actionGroup": "VacationsActionGroup", "function": "reserve_vacation_time",
+            "parameters": [
+                {"name": "employee_id", "type": "integer", "value": "1"},
+                {"name": "start_date", "type": "string", "value": "2026-04-01"},
+                {"name": "end_date", "type": "string", "value": "2026-04-02"}
+            ],
+            "sessionAttributes": hr, "promptSessionAttributes": {}
+        }),
+    ];
+    for event in events {
+        let started = Instant::now();
+        let answer = handler.handle(event).await;
+        let took = started.elapsed();
+        let function = &answer["response"]["functionResponse"];
+        assert_eq!(function["responseState"], "FAILURE", "{answer}");
+        let body: serde_json::Value =
+            serde_json::from_str(function["responseBody"]["TEXT"]["body"].as_str().unwrap())
+                .unwrap();
+        assert_eq!(body["error"], "timeout", "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("did not answer within 1 s"),
+            "{body}"
+        );
+        // A liveness bound, not a performance target: the call ended at its deadline.
+        assert!(
+            took < deadline + Duration::from_secs(2),
+            "answered after {took:?}"
+        );
+    }
+    rig.proxy.delay_responses(Duration::ZERO);
+    // The booking may have reached DynamoDB before the deadline cut the wait: whole or absent.
+    assert_sound_and_acknowledged(&rig.store, &[], None).await;
+}
