@@ -7,14 +7,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/setup.sh
 
-# Remove test containers left behind by an interrupted earlier run.
+# Remove test containers left behind by an interrupted earlier run: those whose test process
+# (label hr-vacations.test.pid) is gone. Another run's live containers are left alone.
 remove_strays() {
-  local strays
-  strays=$(docker ps -aq --filter label=hr-vacations.test 2>/dev/null || true)
-  if [[ -n "$strays" ]]; then
-    # shellcheck disable=SC2086
-    docker rm -f $strays >/dev/null 2>&1 || true
-  fi
+  local id pid
+  for id in $(docker ps -aq --filter label=hr-vacations.test 2>/dev/null || true); do
+    pid=$(docker inspect --format '{{ index .Config.Labels "hr-vacations.test.pid" }}' "$id" 2>/dev/null || true)
+    if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
+      docker rm -f -v "$id" >/dev/null 2>&1 || true
+    fi
+  done
 }
 remove_strays
 trap remove_strays EXIT

@@ -29,6 +29,9 @@ use testcontainers_modules::dynamodb_local::DynamoDb;
 pub const DYNAMODB_LOCAL_TAG: &str = "3.3.0";
 /// Label put on every container this harness starts, so stray ones can be found.
 pub const CONTAINER_LABEL: &str = "hr-vacations.test";
+/// Label holding the id of the process that started the container: `scripts/test.sh`
+/// removes only containers whose process is gone, never another run's.
+pub const OWNER_LABEL: &str = "hr-vacations.test.pid";
 
 /// A running DynamoDB Local.
 #[derive(Debug, Clone)]
@@ -124,6 +127,7 @@ pub async fn start_container(
         .with_tag(DYNAMODB_LOCAL_TAG)
         .with_cmd(cmd)
         .with_label(CONTAINER_LABEL, "1")
+        .with_label(OWNER_LABEL, std::process::id().to_string())
         .with_ready_conditions(vec![WaitFor::message_on_stdout(
             "Initializing DynamoDB Local",
         )])
