@@ -7,6 +7,8 @@ use crate::generate::{self, Plan};
 
 /// The table's name when neither `--table` nor `TABLE_NAME` is given.
 pub const DEFAULT_TABLE: &str = "hr-vacations";
+/// `BatchWriteItem` requests in flight when `--concurrency` is not given.
+pub const DEFAULT_CONCURRENCY: u16 = 16;
 
 /// Creates the HR vacations table and fills it with generated employees, balances and
 /// planned vacations.
@@ -79,7 +81,7 @@ pub struct SeedArgs {
     #[arg(long, default_value_t = generate::this_year(), value_parser = parse_current_year)]
     pub current_year: i32,
     /// BatchWriteItem requests in flight at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Delete every item of the table before seeding (asks first on a terminal).
     #[arg(long)]
@@ -90,13 +92,13 @@ pub struct SeedArgs {
 }
 
 impl SeedArgs {
-    /// Options for `plan` with everything else at its default.
+    /// The options writing these parameters, with everything else at its default.
     pub fn new(seed: Option<u64>, current_year: i32, employees: u32) -> Self {
         Self {
             seed,
             employees,
             current_year,
-            concurrency: 16,
+            concurrency: DEFAULT_CONCURRENCY,
             reset: false,
             yes: false,
         }

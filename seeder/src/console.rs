@@ -4,7 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,15 +100,21 @@ fn bar(verb: &str, total: Option<u64>) -> ProgressBar {
     let (bar, template) = match total {
         Some(total) => (
             ProgressBar::new(total),
-            "{prefix} [{bar:30}] {human_pos}/{human_len} items, {per_sec}, ETA {eta}",
+            "{prefix} [{bar:30}] {human_pos}/{human_len} items, {rate}, ETA {eta}",
         ),
         None => (
             ProgressBar::new_spinner(),
-            "{prefix} {spinner} {human_pos} items, {per_sec}",
+            "{prefix} {spinner} {human_pos} items, {rate}",
         ),
     };
     let style = ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.0} items/s", state.per_sec());
+            },
+        )
         .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(verb.to_owned());

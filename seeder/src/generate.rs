@@ -11,10 +11,10 @@
 //! - a job title from [`JOB_TITLES`]; a status, Active four times in five (so most of a
 //!   demo's employees can book), else Inactive; a start date between
 //!   [`FIRST_START_YEAR`] and [`LAST_START_YEAR`];
-//! - for the current year and the [`YEARS`]` - 1` before it, a balance of [`TOTAL_DAYS`]
-//!   days and 0 to [`MAX_PLANNED`] planned vacations of 1 to [`MAX_PLANNED_DAYS`] days
-//!   inside that year. Vacation `k` of `c` lies in the `k`-th of `c` equal parts of the
-//!   year, so they never overlap. Days are counted by [`POLICY`], as a booking counts
+//! - for the current year and the two before it ([`YEARS`] in all), a balance of
+//!   [`TOTAL_DAYS`] days and 0 to [`MAX_PLANNED`] planned vacations of 1 to
+//!   [`MAX_PLANNED_DAYS`] days inside that year. Vacation `k` of `c` lies in the `k`-th of
+//!   `c` equal parts of the year, so they never overlap. Days are counted by [`POLICY`], as a booking counts
 //!   them, and `taken` is the planned days plus some days taken earlier: never more than
 //!   `total`, so `total = taken + available` holds.
 //!
