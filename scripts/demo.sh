@@ -62,3 +62,7 @@ echo "demo: seeding table $table with seed $seed"
   --current-year 2026 --reset --yes
 echo
 ./target/debug/demo --endpoint-url "$endpoint" --table "$table" --employee 2
+
+echo
+echo "demo: auditing table $table after the conversation"
+./target/debug/seeder audit --endpoint-url "$endpoint" --table "$table"

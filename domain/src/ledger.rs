@@ -147,6 +147,19 @@ impl fmt::Display for Violation {
     }
 }
 
+impl Violation {
+    /// Whose data it is about.
+    pub fn employee(&self) -> EmployeeId {
+        match self {
+            Self::Unbalanced { employee, .. }
+            | Self::ChargeWithoutBalance { employee, .. }
+            | Self::TakenBelowReserved { employee, .. }
+            | Self::MissingClaim { employee, .. }
+            | Self::OrphanClaim { employee, .. } => *employee,
+        }
+    }
+}
+
 impl Ledger {
     /// Every broken invariant, in a stable order; empty when the data is sound:
     /// - each balance has `total = taken + available`, none negative;

@@ -9,9 +9,11 @@ use crate::generate::{self, Plan};
 pub const DEFAULT_TABLE: &str = "hr-vacations";
 /// `BatchWriteItem` requests in flight when `--concurrency` is not given.
 pub const DEFAULT_CONCURRENCY: u16 = 16;
+/// Parallel scan segments of `seeder audit` when `--segments` is not given.
+pub const DEFAULT_SEGMENTS: u32 = 8;
 
 /// Creates the HR vacations table and fills it with generated employees, balances and
-/// planned vacations.
+/// planned vacations; audits a table's data.
 #[derive(Debug, Parser)]
 #[command(name = "seeder", version)]
 pub struct Cli {
@@ -31,6 +33,50 @@ pub enum Command {
     /// running it again. A table holding other data (another seed, year or size, or items
     /// not written by the seeder) is refused unless --reset empties it first.
     Run(RunArgs),
+    /// Check every invariant of the table's data, reading all of it (read-only).
+    ///
+    /// A parallel scan with consistent reads regroups every item by employee and checks
+    /// that every year balance has total = taken + available and none negative; that
+    /// every year a reservation charges has a balance whose taken covers its
+    /// reservations; that every day of every reservation is claimed by that reservation
+    /// (so no day is booked twice); that every day claim belongs to a reservation
+    /// covering that day; that every employee partition has a profile; and that every
+    /// item reads as what it claims to be. Every violation is printed with the keys of
+    /// the items concerned.
+    ///
+    /// A scan is not a snapshot: on a table in use, a booking made while it runs can look
+    /// half-applied. Before reporting, the audit therefore reads each partition where it
+    /// found something again (one consistent query each) and keeps what that confirms.
+    ///
+    /// It sends only DescribeTable, Scan, Query and GetItem requests: read-only IAM
+    /// permissions are enough. Exit status: 0 when every invariant holds, 1 when a
+    /// violation is found, 2 when the audit could not run.
+    Audit(AuditArgs),
+}
+
+impl Command {
+    /// The exit status when the command fails: 1 for `run`; 2 for `audit`, whose 1 means
+    /// "violations found".
+    pub fn failure_status(&self) -> u8 {
+        match self {
+            Self::Run(_) => 1,
+            Self::Audit(_) => 2,
+        }
+    }
+}
+
+/// Options of `seeder audit`.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Where the table is.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Segments of the parallel scan (each read by its own task).
+    #[arg(long, default_value_t = DEFAULT_SEGMENTS, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub segments: u32,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
 }
 
 /// Options of `seeder run`.
@@ -137,10 +183,44 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<RunArgs, clap::Error> {
-        let Cli {
-            command: Command::Run(run),
-        } = Cli::try_parse_from(["seeder", "run"].iter().chain(args))?;
-        Ok(run)
+        match Cli::try_parse_from(["seeder", "run"].iter().chain(args))?.command {
+            Command::Run(run) => Ok(run),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    fn parse_audit(args: &[&str]) -> Result<AuditArgs, clap::Error> {
+        match Cli::try_parse_from(["seeder", "audit"].iter().chain(args))?.command {
+            Command::Audit(audit) => Ok(audit),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn audit_reads_its_options_and_refuses_out_of_range_segments() {
+        let audit = parse_audit(&["--table", "t"]).unwrap();
+        assert_eq!((audit.segments, audit.output), (8, Output::Text));
+        assert_eq!(audit.target.table, "t");
+        let audit = parse_audit(&[
+            "--endpoint-url",
+            "http://localhost:8000",
+            "--segments",
+            "32",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!((audit.segments, audit.output), (32, Output::Json));
+        assert_eq!(
+            audit.target.endpoint_url.as_deref(),
+            Some("http://localhost:8000")
+        );
+        for bad in ["0", "1001", "many"] {
+            let err = parse_audit(&["--segments", bad]).unwrap_err().to_string();
+            assert!(err.contains("--segments"), "{err}");
+        }
+        // Writing options belong to `run` only.
+        assert!(parse_audit(&["--reset"]).is_err());
     }
 
     #[test]

@@ -8,7 +8,8 @@ use store::{SeedMarker, StoreError};
 
 use crate::generate::PlanError;
 
-/// Why `seeder run` did not finish. Every message says what to do about it.
+/// Why `seeder run` or `seeder audit` did not finish. Every message says what to do
+/// about it.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     /// Parameters out of range; nothing was touched.
@@ -57,6 +58,17 @@ pub enum SeedError {
     NotEmpty {
         /// The table.
         table: String,
+    },
+    /// The table to audit does not exist.
+    #[error(
+        "table {table} does not exist {location}: check --table (or TABLE_NAME), --region and \
+         --endpoint-url"
+    )]
+    NoTable {
+        /// The table.
+        table: String,
+        /// "at <endpoint>" or "in region <region>".
+        location: String,
     },
     /// `--reset` without a terminal to ask on, and without `--yes`.
     #[error("--reset deletes every item of table {table}: pass --yes to confirm it when not running on a terminal")]

@@ -1,17 +1,20 @@
 //! The seeder: `seeder run` creates the HR vacations table if it is missing and fills it
-//! with generated employees, year balances and planned vacations, through the store.
+//! with generated employees, year balances and planned vacations, through the store;
+//! `seeder audit` checks every invariant of a table's data.
 //!
 //! - [`generate`]: the data, a pure function of a seed, a current year and a number of
 //!   employees, streamed one employee at a time (memory does not grow with the number).
 //! - [`run()`]: the table, the seed marker that makes runs idempotent and refuses to mix
 //!   two seeds' data, `--reset`, the bulk write (`BatchWriteItem`, bounded parallelism,
 //!   retried `UnprocessedItems`), and the summary read back from the table.
+//! - [`audit()`]: the read-only audit of a whole table, and its report.
 //! - [`aws`]: one SDK configuration from the options and the AWS conventions, with the
 //!   region and credentials checked before anything is sent.
 //! - [`config`], [`console`], [`report`]: the command line, what is shown while it runs,
 //!   and the summary.
 #![warn(missing_docs)]
 
+mod audit;
 pub mod aws;
 pub mod config;
 pub mod console;
@@ -20,11 +23,53 @@ pub mod generate;
 pub mod report;
 mod run;
 
-pub use config::{Cli, Command, Output, RunArgs, SeedArgs, TargetArgs};
+pub use audit::{audit, Audit};
+pub use config::{AuditArgs, Cli, Command, Output, RunArgs, SeedArgs, TargetArgs};
 pub use console::Console;
 pub use error::{Described, SeedError};
 pub use report::Report;
 pub use run::run;
+
+/// What a command printed and its exit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    /// The summary or report, for stdout.
+    pub output: String,
+    /// 0, or 1 when `seeder audit` found a violation.
+    pub status: u8,
+}
+
+/// Connects as `command`'s options say and runs it.
+pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedError> {
+    match command {
+        Command::Run(args) => {
+            let session = aws::connect(&args.target).await?;
+            let report = run(&session, &args.seeding, console).await?;
+            Ok(Done {
+                output: report.render(args.output),
+                status: 0,
+            })
+        }
+        Command::Audit(args) => {
+            let session = aws::connect(&args.target).await?;
+            let audit = audit(&session, args.segments, console).await?;
+            if !audit.clean {
+                console.note(&format!(
+                    "{} violation(s) in table {}",
+                    audit.violations.len(),
+                    audit.table
+                ));
+            }
+            Ok(Done {
+                output: audit.render(args.output),
+                status: if audit.clean { 0 } else { VIOLATIONS_FOUND },
+            })
+        }
+    }
+}
+
+/// `seeder audit`'s exit status when it found a violation.
+pub const VIOLATIONS_FOUND: u8 = 1;
 
 /// Logs to stderr, filtered by `RUST_LOG`, so that the summary on stdout stays clean. By
 /// default only warnings and errors are shown, and of the SDK's configuration loader only

@@ -1,22 +1,34 @@
-//! `seeder run`: creates the table if it is missing and writes the generated employees,
-//! balances and planned vacations (see `seeder run --help`).
+//! `seeder run` creates the table if it is missing and writes the generated employees,
+//! balances and planned vacations; `seeder audit` checks every invariant of a table's data
+//! (see `seeder --help`).
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use seeder::{Cli, Command, Console};
+use seeder::{Cli, Console};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     seeder::init_tracing();
-    let Cli {
-        command: Command::Run(args),
-    } = Cli::parse();
-    let session = seeder::aws::connect(&args.target).await?;
-    let report = seeder::run(&session, &args.seeding, &Console::detect()).await?;
+    let command = Cli::parse().command;
+    let failed = command.failure_status();
+    let printed = match seeder::execute(command, &Console::detect()).await {
+        Ok(done) => print(&done.output).map(|()| done.status),
+        Err(e) => Err(e.into()),
+    };
+    match printed {
+        Ok(status) => ExitCode::from(status),
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            ExitCode::from(failed)
+        }
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
     std::io::stdout()
-        .write_all(report.render(args.output).as_bytes())
-        .context("writing the summary to stdout")?;
-    Ok(())
+        .write_all(text.as_bytes())
+        .context("writing the summary to stdout")
 }

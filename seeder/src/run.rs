@@ -165,7 +165,7 @@ fn seeded_differently(table: &str, found: SeedMarker, wanted: SeedMarker) -> See
 }
 
 /// A store error, or [`SeedError::Unreachable`] when nothing answered.
-fn classify(session: &Session, err: StoreError) -> SeedError {
+pub(crate) fn classify(session: &Session, err: StoreError) -> SeedError {
     if is_unreachable(&err) {
         SeedError::Unreachable {
             location: session.location(),

@@ -330,3 +330,200 @@ async fn missing_credentials_or_region_for_real_aws_are_one_clear_sentence() {
     let out = seeder(&["run", "--seed", "1"]);
     assert_failure(&out, 1, "Error: no AWS region configured: pass --region");
 }
+
+/// `seeder audit` against the test container's table `table`, with `extra` options.
+fn audit(table: &str, extra: &[&str]) -> Output {
+    let endpoint = &dynamodb_local().endpoint;
+    let mut args = vec!["audit", "--endpoint-url", endpoint, "--table", table];
+    args.extend_from_slice(extra);
+    seeder(&args)
+}
+
+#[tokio::test]
+async fn the_audit_of_a_seeded_table_passes_and_counts_every_item() {
+    let table = unique_table_name("cli-audit");
+    let seeded = run(&table, &["--seed", "35", "--output", "json"]);
+    assert_success(&seeded);
+    let store = store(&table).await;
+    let before = dump(store.client(), &table).await;
+
+    let out = audit(&table, &["--segments", "3"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("read {} items in", before.len())),
+        "{text}"
+    );
+    assert!(
+        text.contains("(parallel scan of 3 segments, consistent reads)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("checked 10 employees: 30 year balances"),
+        "{text}"
+    );
+    assert!(text.ends_with("OK: every invariant holds\n"), "{text}");
+
+    let out = audit(&table, &["--output", "json"]);
+    assert_success(&out);
+    let report = json(&out);
+    assert_eq!(report["clean"], true);
+    assert_eq!(report["items"], before.len() as u64);
+    assert_eq!(report["other_items"], 1, "the seed marker");
+    let counted = ["employees", "balances", "reservations", "claims"]
+        .iter()
+        .map(|k| report[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(counted + 1, before.len() as u64);
+    assert_eq!(report["violations"], serde_json::json!([]));
+    assert_eq!(dump(store.client(), &table).await, before, "read-only");
+}
+
+#[tokio::test]
+async fn the_audit_of_a_corrupted_table_names_every_violation_and_fails() {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    let table = unique_table_name("cli-audit");
+    assert_success(&run(&table, &["--seed", "36", "--current-year", "2026"]));
+    let store = store(&table).await;
+    let client = store.client();
+    let (id, year) = (EmployeeId::new(3).unwrap(), 2026);
+    let reservation = store
+        .list_reservations(id, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("seed 36 plans a vacation for employee 3");
+    let key = |pk: &str, sk: &str| {
+        std::collections::HashMap::from([
+            ("PK".to_owned(), V::S(pk.into())),
+            ("SK".to_owned(), V::S(sk.into())),
+        ])
+    };
+    // A lost day claim, a balance that no longer adds up, an unreadable item, and a
+    // partition without a profile.
+    let day = reservation.range().start();
+    client
+        .delete_item()
+        .table_name(&table)
+        .set_key(Some(key("EMP#3", &format!("DAY#{day}"))))
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_item()
+        .table_name(&table)
+        .set_key(Some(key("EMP#5", &format!("YEAR#{year}"))))
+        .update_expression("SET available = available + :one")
+        .expression_attribute_values(":one", V::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    // A balance of a year nothing charges, so that its being unreadable breaks nothing else.
+    let mut unreadable = key("EMP#6", "YEAR#2031");
+    for (name, value) in [
+        ("entity", V::S("Balance".into())),
+        ("employee_id", V::N("6".into())),
+        ("year", V::N("2031".into())),
+        ("total", V::S("ten".into())),
+        ("taken", V::N("0".into())),
+        ("available", V::N("10".into())),
+    ] {
+        unreadable.insert(name.to_owned(), value);
+    }
+    client
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(unreadable))
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_item()
+        .table_name(&table)
+        .set_key(Some(key("EMP#8", "PROFILE")))
+        .send()
+        .await
+        .unwrap();
+    let before = dump(client, &table).await;
+
+    let out = audit(&table, &[]);
+    assert_failure(&out, 1, &format!("seeder: 4 violation(s) in table {table}"));
+    let text = stdout(&out);
+    assert!(text.contains("FAILED: 4 violation(s)"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "employee 3 reservation {}: day {day} has no claim\n     keys: EMP#3 / RES#{}, EMP#3 / DAY#{day}",
+            reservation.id(),
+            reservation.id()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("keys: EMP#5 / YEAR#{year}")) && text.contains("employee 5 year"),
+        "{text}"
+    );
+    assert!(
+        text.contains("employee 8: data stored, but no profile\n     keys: EMP#8 / PROFILE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stored item EMP#6 / YEAR#2031 is invalid"),
+        "{text}"
+    );
+    assert!(
+        text.contains("re-read 3 employee partition(s) with findings: 0 finding(s) not confirmed"),
+        "{text}"
+    );
+
+    let out = audit(&table, &["--output", "json", "--segments", "5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["clean"], false);
+    let mut kinds: Vec<(u64, String)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["employee"].as_u64().unwrap(),
+                v["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            (3, "missing_claim".to_owned()),
+            (5, "unbalanced".to_owned()),
+            (6, "unreadable_item".to_owned()),
+            (8, "missing_profile".to_owned())
+        ]
+    );
+    assert_eq!(dump(client, &table).await, before, "read-only");
+}
+
+#[tokio::test]
+async fn the_audit_of_a_missing_table_or_endpoint_fails_with_status_2() {
+    let table = unique_table_name("cli-audit");
+    let out = audit(&table, &[]);
+    assert_failure(
+        &out,
+        2,
+        &format!(
+            "Error: table {table} does not exist at {}: check --table",
+            dynamodb_local().endpoint
+        ),
+    );
+    assert!(!table_exists(&table).await, "the audit creates nothing");
+
+    let out = seeder(&["audit", "--endpoint-url", "http://127.0.0.1:9"]);
+    assert_failure(
+        &out,
+        2,
+        "Error: cannot reach DynamoDB at http://127.0.0.1:9",
+    );
+    let out = seeder(&["audit", "--region", "eu-west-1"]);
+    assert_failure(&out, 2, "Error: no usable AWS credentials");
+}

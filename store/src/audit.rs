@@ -1,13 +1,16 @@
 //! An independent audit of the whole table: a parallel scan, every item regrouped by
-//! employee, and [`Ledger::audit`] on each. Read-only, so operators can run it against a
-//! live table.
+//! employee, and [`Ledger::audit`] on each; then [`Store::recheck`] reads the partitions
+//! with findings again, since a scan of a table in use is not a snapshot. Read-only, so
+//! operators can run it against a live table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::ledger::{Ledger, Violation};
 use domain::EmployeeId;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::items::{self, entity, Item};
@@ -45,6 +48,77 @@ impl AuditReport {
             && self.unreadable.is_empty()
     }
 }
+
+/// The key of one item, found broken or missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKey {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+}
+
+impl fmt::Display for ItemKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} / {}", self.pk, self.sk)
+    }
+}
+
+impl ItemKey {
+    fn new(employee: EmployeeId, sk: String) -> Self {
+        Self {
+            pk: keys::employee_pk(employee),
+            sk,
+        }
+    }
+}
+
+/// The keys of the items a violation is about: the items holding the wrong figures or
+/// references, and the items that should exist and do not (a missing claim's day, the
+/// balance a charge needs), so that an operator can look each one up.
+pub fn violation_keys(violation: &Violation) -> Vec<ItemKey> {
+    let key = |sk: String| ItemKey::new(violation.employee(), sk);
+    match violation {
+        Violation::Unbalanced { figures, .. } => vec![key(keys::year_sk(figures.year))],
+        Violation::TakenBelowReserved { year, .. } => vec![key(keys::year_sk(*year))],
+        Violation::ChargeWithoutBalance {
+            reservation, year, ..
+        } => vec![
+            key(keys::reservation_sk(reservation)),
+            key(keys::year_sk(*year)),
+        ],
+        Violation::MissingClaim {
+            reservation, date, ..
+        } => vec![
+            key(keys::reservation_sk(reservation)),
+            key(keys::day_sk(*date)),
+        ],
+        Violation::OrphanClaim {
+            date, reservation, ..
+        } => vec![
+            key(keys::day_sk(*date)),
+            key(keys::reservation_sk(reservation)),
+        ],
+    }
+}
+
+/// The key of the profile a partition lacks.
+pub fn profile_key(employee: EmployeeId) -> ItemKey {
+    ItemKey::new(employee, keys::PROFILE.to_owned())
+}
+
+/// What [`Store::recheck`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recheck {
+    /// Employee partitions read again.
+    pub employees: u64,
+    /// Findings of the scan that the re-read did not confirm (data written while the
+    /// scan ran).
+    pub cleared: u64,
+}
+
+/// Partitions re-read at once by [`Store::recheck`].
+const RECHECK_CONCURRENCY: usize = 16;
 
 /// One employee's items, as read.
 #[derive(Default)]
@@ -108,8 +182,17 @@ impl Store {
     ///
     /// Items are regrouped by employee in memory, in compact form (a few hundred bytes per
     /// reservation), so the scan order does not matter.
-    #[tracing::instrument(skip(self), fields(table = %self.table))]
     pub async fn audit(&self, segments: u32) -> Result<AuditReport, StoreError> {
+        self.audit_with_progress(segments, |_| {}).await
+    }
+
+    /// [`Store::audit`], calling `progress` with the number of items of each page read.
+    #[tracing::instrument(skip(self, progress), fields(table = %self.table))]
+    pub async fn audit_with_progress(
+        &self,
+        segments: u32,
+        mut progress: impl FnMut(u64),
+    ) -> Result<AuditReport, StoreError> {
         let segments = i32::try_from(segments.clamp(1, 1_000)).unwrap_or(1);
         // Bounded: a slow consumer holds the scanners back instead of buffering the table.
         let (sender, mut pages) =
@@ -156,7 +239,9 @@ impl Store {
         let mut report = AuditReport::default();
         let mut partitions = BTreeMap::new();
         while let Some(page) = pages.recv().await {
-            for item in page? {
+            let page = page?;
+            progress(page.len() as u64);
+            for item in page {
                 file_item(&item, &mut partitions, &mut report);
             }
         }
@@ -176,6 +261,89 @@ impl Store {
             }
         }
         Ok(report)
+    }
+
+    /// Reads again, with one consistent query each, the partitions the audit found
+    /// something wrong in, and keeps only what the re-read confirms (findings that were
+    /// not there before are kept too). A scan is not a snapshot: a booking or a
+    /// cancellation committed while it ran can look half-applied in it, and a partition
+    /// seeded while it ran can look as if it had no profile. Writes nothing.
+    ///
+    /// A partition holding an unreadable item keeps the scan's findings (the item is
+    /// reported in [`AuditReport::unreadable`] either way).
+    #[tracing::instrument(skip(self, report), fields(table = %self.table))]
+    pub async fn recheck(&self, report: &mut AuditReport) -> Result<Recheck, StoreError> {
+        let suspects: BTreeSet<EmployeeId> = report
+            .violations
+            .iter()
+            .map(Violation::employee)
+            .chain(report.partitions_without_profile.iter().copied())
+            .collect();
+        let mut recheck = Recheck {
+            employees: suspects.len() as u64,
+            cleared: 0,
+        };
+        if suspects.is_empty() {
+            return Ok(recheck);
+        }
+
+        let permits = Arc::new(Semaphore::new(RECHECK_CONCURRENCY));
+        let mut reads = JoinSet::new();
+        for employee in suspects {
+            let (store, permits) = (self.clone(), permits.clone());
+            reads.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let reread = async {
+                    let violations = store.ledger(employee).await?.audit();
+                    let has_profile = match store.get_employee(employee).await {
+                        Ok(_) => true,
+                        Err(StoreError::EmployeeNotFound(_)) => false,
+                        Err(e) => return Err(e),
+                    };
+                    Ok((violations, has_profile))
+                };
+                (employee, reread.await)
+            });
+        }
+        let mut now: BTreeMap<EmployeeId, (Vec<Violation>, bool)> = BTreeMap::new();
+        while let Some(joined) = reads.join_next().await {
+            let (employee, reread) = match joined {
+                Ok(done) => done,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Never aborted; were one cancelled, the scan's findings would stand.
+                Err(_) => continue,
+            };
+            match reread {
+                Ok(found) => {
+                    now.insert(employee, found);
+                }
+                // The unreadable item is reported already; keep what the scan found.
+                Err(StoreError::CorruptItem { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+
+        let scanned = std::mem::take(&mut report.violations);
+        let mut violations = Vec::with_capacity(scanned.len());
+        for v in scanned {
+            match now.get(&v.employee()) {
+                None => violations.push(v),
+                Some((found, _)) if !found.contains(&v) => recheck.cleared += 1,
+                Some(_) => {}
+            }
+        }
+        report.partitions_without_profile.retain(|e| {
+            let gone = now.get(e).is_some_and(|(_, has_profile)| *has_profile);
+            recheck.cleared += u64::from(gone);
+            !gone
+        });
+        for (found, _) in now.into_values() {
+            violations.extend(found);
+        }
+        // Stable: each employee's findings stay in the order the ledger audit gives.
+        violations.sort_by_key(Violation::employee);
+        report.violations = violations;
+        Ok(recheck)
     }
 }
 
@@ -253,6 +421,66 @@ mod tests {
             [Violation::MissingClaim { .. }]
         ));
         assert_eq!(report.partitions_without_profile, vec![employee()]);
+    }
+
+    #[test]
+    fn each_violation_names_the_keys_of_its_items() {
+        let r = reservation();
+        let rid = r.id().clone();
+        let day = r.range().start();
+        let keys_of = |v: Violation| -> Vec<String> {
+            violation_keys(&v).iter().map(ToString::to_string).collect()
+        };
+        let figures = domain::ledger::BalanceFigures {
+            year: 2026,
+            total: 1,
+            taken: 1,
+            available: 1,
+        };
+        let e = employee();
+        assert_eq!(
+            keys_of(Violation::Unbalanced {
+                employee: e,
+                figures
+            }),
+            ["EMP#3 / YEAR#2026"]
+        );
+        assert_eq!(
+            keys_of(Violation::TakenBelowReserved {
+                employee: e,
+                year: 2025,
+                taken: 0,
+                reserved: 2
+            }),
+            ["EMP#3 / YEAR#2025"]
+        );
+        let res = format!("EMP#3 / RES#{rid}");
+        assert_eq!(
+            keys_of(Violation::ChargeWithoutBalance {
+                employee: e,
+                reservation: rid.clone(),
+                year: 2027
+            }),
+            [res.as_str(), "EMP#3 / YEAR#2027"]
+        );
+        assert_eq!(
+            keys_of(Violation::MissingClaim {
+                employee: e,
+                reservation: rid.clone(),
+                date: day,
+                held_by: None
+            }),
+            [res.as_str(), "EMP#3 / DAY#2026-02-02"]
+        );
+        assert_eq!(
+            keys_of(Violation::OrphanClaim {
+                employee: e,
+                date: day,
+                reservation: rid.clone()
+            }),
+            ["EMP#3 / DAY#2026-02-02", res.as_str()]
+        );
+        assert_eq!(profile_key(e).to_string(), "EMP#3 / PROFILE");
     }
 
     #[test]

@@ -75,6 +75,12 @@ pub enum StoreError {
         /// The schema found, as text.
         found: String,
     },
+    /// The table does not exist.
+    #[error("table {table} does not exist")]
+    TableNotFound {
+        /// The table.
+        table: String,
+    },
     /// The table did not become ACTIVE in time.
     #[error("table {table} did not become ACTIVE within {seconds} s")]
     TableNotReady {
@@ -130,6 +136,7 @@ impl StoreError {
         matches!(
             self,
             Self::TableSchemaMismatch { .. }
+                | Self::TableNotFound { .. }
                 | Self::TableNotReady { .. }
                 | Self::CorruptItem { .. }
                 | Self::Contention { .. }

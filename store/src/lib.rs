@@ -50,7 +50,7 @@ mod transact;
 
 use aws_sdk_dynamodb::Client;
 
-pub use audit::AuditReport;
+pub use audit::{profile_key, violation_keys, AuditReport, ItemKey, Recheck};
 pub use bulk::{BulkOptions, BulkReport, MarkerWrite, Record, SeedMarker, BATCH_SIZE};
 pub use cancel::CancelTarget;
 pub use error::StoreError;

@@ -34,6 +34,16 @@ impl Store {
         Ok(created)
     }
 
+    /// Checks that the table exists and has our key schema, without writing anything.
+    pub async fn check_table(&self) -> Result<(), StoreError> {
+        match self.describe().await? {
+            Some(existing) => self.check_schema(&existing),
+            None => Err(StoreError::TableNotFound {
+                table: self.table.clone(),
+            }),
+        }
+    }
+
     /// Deletes the table if it exists (tests and teardown).
     pub async fn delete_table(&self) -> Result<(), StoreError> {
         match self

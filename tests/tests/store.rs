@@ -559,4 +559,26 @@ async fn the_audit_finds_what_is_broken_and_only_that() {
         found[1].starts_with("employee 24 year 2026: total 20 != taken 3 + available 18"),
         "{found:#?}"
     );
+
+    // Re-reading confirms what is still broken, and drops what was repaired meanwhile
+    // (as a booking committed while the scan ran would be).
+    let mut confirmed = store.audit(2).await.unwrap();
+    let recheck = store.recheck(&mut confirmed).await.unwrap();
+    assert_eq!((recheck.employees, recheck.cleared), (2, 0));
+    assert_eq!(confirmed.violations, report.violations);
+    client
+        .update_item()
+        .table_name(store.table_name())
+        .set_key(Some(key("EMP#24", "YEAR#2026")))
+        .update_expression("SET available = :a")
+        .expression_attribute_values(":a", V::N("17".into()))
+        .send()
+        .await
+        .unwrap();
+    let mut stale = report;
+    let recheck = store.recheck(&mut stale).await.unwrap();
+    assert_eq!((recheck.employees, recheck.cleared), (2, 1));
+    let left: Vec<String> = stale.violations.iter().map(ToString::to_string).collect();
+    assert_eq!(left, found[..1]);
+    assert!(!stale.is_clean());
 }
