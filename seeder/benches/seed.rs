@@ -9,10 +9,12 @@
 //!
 //! In the same run, a bare parallel `BatchWriteItem` loop writes the same items (built by
 //! hand, attribute by attribute, from the same generated employees) with the same
-//! concurrency. Each side writes alone, into a table of its own deleted right after (a
-//! database already holding millions of items is slower to write to); with several
-//! rounds, which side goes first alternates, and the medians are compared. A warm-up write
-//! comes first, so that neither side pays for the JVM's warm-up.
+//! concurrency. Each side writes alone into a DynamoDB Local started for it, after the same
+//! warm-up write: DynamoDB Local slows down as a run goes on, even after the tables written
+//! are deleted (seen here: whichever side wrote second in one container was 15-20% slower),
+//! so sharing one container would measure the order, not the writers. With several rounds,
+//! which side goes first alternates, and the medians are compared. With `--endpoint`, both
+//! sides share that database instead, each writing into a table deleted right after.
 //!
 //! The seeder's rate is end to end: from the process's start to its exit, table creation,
 //! seed marker, counting pass and summary included. Targets: at least 0.9 times the bare
@@ -26,8 +28,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use hr_tests::seeding::{dump, unique_table_name};
-use hr_tests::{dynamodb_local, fresh_store_at, sdk_config};
+use hr_tests::{fresh_store_at, sdk_config};
 use seeder::generate::{GeneratedEmployee, Plan};
+use testcontainers::ContainerAsync;
+use testcontainers_modules::dynamodb_local::DynamoDb;
 use tokio::task::JoinSet;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -65,28 +69,29 @@ fn main() -> Result<(), Error> {
             _ => {}
         }
     }
-    let endpoint = match &options.endpoint {
-        Some(url) => url.clone(),
-        None => dynamodb_local().endpoint.clone(),
-    };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(bench(&endpoint, &options))
+        .block_on(bench(&options))
 }
 
-async fn bench(endpoint: &str, options: &Options) -> Result<(), Error> {
-    let client = store::dynamodb_client(&sdk_config().await, Some(endpoint));
-    let plan = Plan::new(SEED, YEAR, options.employees)?;
-    println!(
-        "seed benchmark: {} employees ({} items), concurrency {}, {} round(s), DynamoDB Local at {endpoint}",
-        options.employees,
-        plan.item_count(),
-        options.concurrency,
-        options.rounds
-    );
-
-    let warmup = fresh_store_at(endpoint).await;
+/// A DynamoDB Local for one side: the `--endpoint` given, or a container started for it
+/// (removed when the returned handle is dropped), warmed up.
+async fn database(
+    options: &Options,
+) -> Result<(String, Client, Option<ContainerAsync<DynamoDb>>), Error> {
+    let (endpoint, container) = match &options.endpoint {
+        Some(url) => {
+            hr_tests::wait_until_serving(url, Duration::from_secs(60)).await?;
+            (url.clone(), None)
+        }
+        None => {
+            let (local, container) = hr_tests::start_container(&["-inMemory"], None).await?;
+            (local.endpoint, Some(container))
+        }
+    };
+    let client = store::dynamodb_client(&sdk_config().await, Some(&endpoint));
+    let warmup = fresh_store_at(&endpoint).await;
     let t = Instant::now();
     let warmup_plan = Plan::new(SEED + 1, YEAR, 2_000)?;
     let items = bare_loop(
@@ -97,10 +102,26 @@ async fn bench(endpoint: &str, options: &Options) -> Result<(), Error> {
     )
     .await?;
     println!(
-        "  warm-up: {items} items in {:.1} s",
+        "  warm-up of DynamoDB Local at {endpoint}: {items} items in {:.1} s",
         t.elapsed().as_secs_f64()
     );
     warmup.delete_table().await?;
+    Ok((endpoint, client, container))
+}
+
+async fn bench(options: &Options) -> Result<(), Error> {
+    let plan = Plan::new(SEED, YEAR, options.employees)?;
+    let database_text = match &options.endpoint {
+        Some(url) => format!("both sides on DynamoDB Local at {url}"),
+        None => "each side on a DynamoDB Local of its own".to_owned(),
+    };
+    println!(
+        "seed benchmark: {} employees ({} items), concurrency {}, {} round(s), {database_text}",
+        options.employees,
+        plan.item_count(),
+        options.concurrency,
+        options.rounds
+    );
 
     let mut seeder_rates = Vec::new();
     let mut bare_rates = Vec::new();
@@ -108,8 +129,7 @@ async fn bench(endpoint: &str, options: &Options) -> Result<(), Error> {
     let expected = plan.item_count();
     let compare = expected < COMPARE_BELOW;
     for round in 1..=options.rounds {
-        // Each side writes alone in the database (the other's table is already deleted),
-        // and the side that goes first alternates.
+        // Each side writes alone in its database, and the side going first alternates.
         let mut dumps = Vec::new();
         let sides = if round % 2 == 1 {
             [Side::Seeder, Side::Bare]
@@ -117,6 +137,8 @@ async fn bench(endpoint: &str, options: &Options) -> Result<(), Error> {
             [Side::Bare, Side::Seeder]
         };
         for side in sides {
+            let (endpoint, client, container) = database(options).await?;
+            let endpoint = endpoint.as_str();
             let (table, items) = match side {
                 Side::Seeder => {
                     let run = run_seeder(endpoint, options).await?;
@@ -161,6 +183,9 @@ async fn bench(endpoint: &str, options: &Options) -> Result<(), Error> {
             store::Store::new(client.clone(), table)
                 .delete_table()
                 .await?;
+            if let Some(container) = container {
+                container.rm().await?;
+            }
         }
         if compare {
             if dumps[0] != dumps[1] {
