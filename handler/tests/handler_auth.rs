@@ -9,7 +9,8 @@ use common::*;
 use domain::{DateRange, DayCountPolicy, IdempotencyKey};
 use handler::catalogue::{ToolId, TOOLS};
 use handler::{AnonymousAccess, Handler, Settings};
-use hr_tests::lambda::{as_employee, as_hr, dump_table};
+use hr_tests::lambda::{as_employee, as_hr};
+use hr_tests::seeding::dump;
 use serde_json::{json, Value};
 use store::ReserveRequest;
 
@@ -99,9 +100,9 @@ async fn only_the_employee_themselves_or_hr_may_act() {
                     &strict
                 };
                 let ev = event(style, tool.name, &params, who.session(), "do it");
-                let before = dump_table(store.client(), store.table_name()).await;
+                let before = dump(store.client(), store.table_name()).await;
                 let answer = call(handler, &ev).await;
-                let after = dump_table(store.client(), store.table_name()).await;
+                let after = dump(store.client(), store.table_name()).await;
                 let context = format!("{style:?} {} as {who:?}: {answer:?}", tool.name);
                 match who.refusal() {
                     Some(code) => {

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use hr_tests::lambda::{api_event, as_employee, as_hr, dump_table, function_event};
+use hr_tests::lambda::{api_event, as_employee, as_hr, function_event};
+use hr_tests::seeding::dump;
 use serde_json::{json, Value};
 
 struct Case {
@@ -571,7 +572,7 @@ async fn bad_inputs_get_clear_answers_and_change_nothing() {
     let booked = call(&handler, &book("2", "2026-02-10", "2026-02-12")).await;
     assert_done(&booked);
 
-    let before = dump_table(store.client(), store.table_name()).await;
+    let before = dump(store.client(), store.table_name()).await;
     assert!(before.len() > 10, "the table should hold the seeded data");
     let cases = cases();
     assert!(cases.len() >= 30, "only {} cases", cases.len());
@@ -601,7 +602,7 @@ async fn bad_inputs_get_clear_answers_and_change_nothing() {
         cases.len(),
         failures.join("\n")
     );
-    let after = dump_table(store.client(), store.table_name()).await;
+    let after = dump(store.client(), store.table_name()).await;
     assert_eq!(before, after, "a refused request changed the table");
     assert_eq!(available(&store, two, 2026).await, 19);
 }

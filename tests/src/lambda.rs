@@ -10,7 +10,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -298,38 +297,6 @@ pub fn check_answer(event: &Value, response: &Value) -> Result<Answer, String> {
         status,
         body,
     })
-}
-
-/// Every item of `table`, each rendered canonically (maps sorted), the list sorted: two
-/// dumps are equal exactly when the table holds the same items.
-pub async fn dump_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<String> {
-    let mut pages = client
-        .scan()
-        .table_name(table)
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send();
-    let mut items = Vec::new();
-    while let Some(item) = pages.next().await {
-        let item = item.unwrap_or_else(|e| panic!("scanning {table} failed: {e:?}"));
-        items.push(canonical_item(&item));
-    }
-    items.sort();
-    items
-}
-
-fn canonical_item(item: &HashMap<String, AttributeValue>) -> String {
-    let sorted: BTreeMap<&String, String> = item.iter().map(|(k, v)| (k, canonical(v))).collect();
-    format!("{sorted:?}")
-}
-
-fn canonical(value: &AttributeValue) -> String {
-    match value {
-        AttributeValue::M(m) => canonical_item(m),
-        AttributeValue::L(l) => format!("{:?}", l.iter().map(canonical).collect::<Vec<_>>()),
-        other => format!("{other:?}"),
-    }
 }
 
 /// What the function returned for one invocation.
