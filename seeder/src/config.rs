@@ -48,7 +48,7 @@ pub enum Command {
     /// half-applied. Before reporting, the audit therefore reads each partition where it
     /// found something again (one consistent query each) and keeps what that confirms.
     ///
-    /// It sends only DescribeTable, Scan, Query and GetItem requests: read-only IAM
+    /// It sends only DescribeTable, Scan and Query requests: read-only IAM
     /// permissions are enough. Exit status: 0 when every invariant holds, 1 when a
     /// violation is found, 2 when the audit could not run.
     Audit(AuditArgs),

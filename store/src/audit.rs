@@ -293,16 +293,11 @@ impl Store {
             let (store, permits) = (self.clone(), permits.clone());
             reads.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let reread = async {
-                    let violations = store.ledger(employee).await?.audit();
-                    let has_profile = match store.get_employee(employee).await {
-                        Ok(_) => true,
-                        Err(StoreError::EmployeeNotFound(_)) => false,
-                        Err(e) => return Err(e),
-                    };
-                    Ok((violations, has_profile))
-                };
-                (employee, reread.await)
+                let reread = store
+                    .ledger_and_profile(employee)
+                    .await
+                    .map(|(ledger, has_profile)| (ledger.audit(), has_profile));
+                (employee, reread)
             });
         }
         let mut now: BTreeMap<EmployeeId, (Vec<Violation>, bool)> = BTreeMap::new();

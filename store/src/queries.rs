@@ -149,6 +149,17 @@ impl Store {
     /// consistent query, for auditing with [`Ledger::audit`].
     #[tracing::instrument(skip(self))]
     pub async fn ledger(&self, employee: EmployeeId) -> Result<Ledger, StoreError> {
+        self.ledger_and_profile(employee)
+            .await
+            .map(|(ledger, _)| ledger)
+    }
+
+    /// [`Store::ledger`], and whether the partition holds a profile, from the same query.
+    pub(crate) async fn ledger_and_profile(
+        &self,
+        employee: EmployeeId,
+    ) -> Result<(Ledger, bool), StoreError> {
+        let mut has_profile = false;
         let mut ledger = Ledger {
             employee,
             balances: Vec::new(),
@@ -164,10 +175,12 @@ impl Store {
                     .reservations
                     .push(items::reservation_from_item(&item)?),
                 Some(entity::DAY_CLAIM) => ledger.claims.push(items::day_claim_from_item(&item)?),
+                // A profile that does not read counts as none, as in the audit's scan.
+                Some(entity::EMPLOYEE) => has_profile = items::employee_from_item(&item).is_ok(),
                 _ => {}
             }
         }
-        Ok(ledger)
+        Ok((ledger, has_profile))
     }
 
     async fn get_item(&self, employee: EmployeeId, sk: String) -> Result<Option<Item>, StoreError> {
