@@ -86,9 +86,9 @@ pub struct Report {
     pub deleted_items: u64,
     /// Items written.
     pub items_written: u64,
-    /// `BatchWriteItem` requests sent for them, retries included.
+    /// `BatchWriteItem` requests sent for them, resends of unprocessed items included.
     pub write_requests: u64,
-    /// Items sent again after DynamoDB left them unprocessed or throttled.
+    /// Items sent again after DynamoDB left them unprocessed.
     pub retried_items: u64,
     /// Seconds spent writing.
     pub write_seconds: f64,

@@ -4,11 +4,13 @@
 //! maps) and expands each into its items with the same builders as the transactional path,
 //! so a seeded reservation is exactly what [`Store::reserve`] would have written: the
 //! reservation item and one day claim per day. The items go out with `BatchWriteItem`,
-//! [`BATCH_SIZE`] per request and at most [`BulkOptions::concurrency`] requests in flight;
-//! the `UnprocessedItems` DynamoDB hands back (and requests refused for throttling) are sent
-//! again after a jittered exponential backoff, until the retry policy is spent. Records are
-//! pulled from the iterator only as requests complete, so memory stays bounded whatever
-//! the number of records.
+//! [`BATCH_SIZE`] per request and at most [`BulkOptions::concurrency`] requests in flight.
+//! The `UnprocessedItems` DynamoDB hands back are sent again after a jittered exponential
+//! backoff, until the retry policy is spent. A request refused as a whole for throttling
+//! is resent by the SDK's retry strategy, configured from the same policy: it resends the
+//! serialized request, so no copy of the items is kept for the case. Records are pulled
+//! from the iterator only as requests complete, so memory stays bounded whatever the
+//! number of records.
 //!
 //! Unlike a transaction, a bulk write is not atomic: a reader may see a reservation before
 //! its claims. Bulk writes are for seeding a table nobody books in yet.
@@ -30,6 +32,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
@@ -103,8 +106,8 @@ impl Record {
 pub struct BulkOptions {
     /// Requests in flight at once (at least 1 is used).
     pub concurrency: usize,
-    /// Attempts and backoff for a request's unprocessed items, or for a request refused
-    /// for throttling.
+    /// Attempts and backoff for a request's unprocessed items, and for a request refused
+    /// for throttling (retried by the SDK).
     pub retry: RetryPolicy,
 }
 
@@ -126,9 +129,10 @@ impl Default for BulkOptions {
 pub struct BulkReport {
     /// Items written (or deleted).
     pub items: u64,
-    /// `BatchWriteItem` requests sent, retries included.
+    /// `BatchWriteItem` requests sent, those resending unprocessed items included (the
+    /// SDK's own resends of a throttled request are not counted).
     pub requests: u64,
-    /// Items sent again because DynamoDB left them unprocessed or throttled the request.
+    /// Items sent again because DynamoDB left them unprocessed.
     pub retried_items: u64,
 }
 
@@ -245,18 +249,9 @@ fn delete_request(key: Item) -> Result<WriteRequest, StoreError> {
     Ok(WriteRequest::builder().delete_request(delete).build())
 }
 
-/// What one `BatchWriteItem` call came back with.
-#[derive(Debug)]
-pub(crate) enum Sent {
-    /// Accepted; these requests were left unprocessed and must be sent again.
-    Unprocessed(Vec<WriteRequest>),
-    /// Refused as a whole for a transient reason (throttling): send it all again.
-    Throttled(String),
-}
-
-/// Sends `pending` with `send` until DynamoDB has processed every request, backing off
-/// before each new attempt; gives up with [`StoreError::Contention`] once the policy's
-/// attempts are spent.
+/// Sends `pending` with `send`, which returns what DynamoDB left unprocessed, until
+/// nothing is left, backing off before each new attempt; gives up with
+/// [`StoreError::Contention`] once the policy's attempts are spent.
 pub(crate) async fn until_processed<F, Fut>(
     policy: &RetryPolicy,
     mut pending: Vec<WriteRequest>,
@@ -264,55 +259,55 @@ pub(crate) async fn until_processed<F, Fut>(
 ) -> Result<BulkReport, StoreError>
 where
     F: FnMut(Vec<WriteRequest>) -> Fut,
-    Fut: Future<Output = Result<Sent, StoreError>>,
+    Fut: Future<Output = Result<Vec<WriteRequest>, StoreError>>,
 {
     let attempts = policy.max_attempts.max(1);
     let mut report = BulkReport {
         items: pending.len() as u64,
         ..BulkReport::default()
     };
-    let mut reason = String::new();
     for n in 1..=attempts {
         if n > 1 {
             tokio::time::sleep(policy.delay(n - 1)).await;
             report.retried_items += pending.len() as u64;
         }
         report.requests += 1;
-        // A throttled request consumed what it was given: keep a copy to send again.
-        match send(pending.clone()).await? {
-            Sent::Unprocessed(rest) if rest.is_empty() => return Ok(report),
-            Sent::Unprocessed(rest) => {
-                reason = format!("{} item(s) still unprocessed", rest.len());
-                pending = rest;
-            }
-            Sent::Throttled(why) => reason = why,
+        pending = send(pending).await?;
+        if pending.is_empty() {
+            return Ok(report);
         }
-        tracing::debug!(attempt = n, %reason, "BatchWriteItem incomplete, retrying");
+        tracing::debug!(
+            attempt = n,
+            unprocessed = pending.len(),
+            "BatchWriteItem incomplete, retrying"
+        );
     }
     Err(StoreError::Contention {
         operation: "BatchWriteItem",
         attempts,
-        reason,
+        reason: format!("{} item(s) still unprocessed", pending.len()),
     })
 }
 
-/// One `BatchWriteItem` of `requests` into `table`.
+/// One `BatchWriteItem` of `requests` into `table`: what DynamoDB left unprocessed. A
+/// request still throttled once the client's retries are spent (`attempts` of them) is
+/// [`StoreError::Contention`].
 async fn send_batch(
     client: &Client,
     table: &str,
+    attempts: u32,
     requests: Vec<WriteRequest>,
-) -> Result<Sent, StoreError> {
+) -> Result<Vec<WriteRequest>, StoreError> {
     match client
         .batch_write_item()
         .request_items(table, requests)
         .send()
         .await
     {
-        Ok(out) => Ok(Sent::Unprocessed(
-            out.unprocessed_items
-                .and_then(|mut left| left.remove(table))
-                .unwrap_or_default(),
-        )),
+        Ok(out) => Ok(out
+            .unprocessed_items
+            .and_then(|mut left| left.remove(table))
+            .unwrap_or_default()),
         Err(err) => match err.as_service_error() {
             Some(e)
                 if e.is_provisioned_throughput_exceeded_exception()
@@ -320,11 +315,25 @@ async fn send_batch(
                     || e.is_throttling_exception() =>
             {
                 let code = aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e);
-                Ok(Sent::Throttled(code.unwrap_or("Throttling").to_owned()))
+                Err(StoreError::Contention {
+                    operation: "BatchWriteItem",
+                    attempts,
+                    reason: code.unwrap_or("Throttling").to_owned(),
+                })
             }
             _ => Err(StoreError::dynamo("BatchWriteItem", err)),
         },
     }
+}
+
+/// The client of `store`, with the SDK's retries of a throttled request set as `retry`
+/// says (standard mode: jittered exponential backoff, and the SDK's retry quota).
+fn bulk_client(client: &Client, retry: &RetryPolicy) -> Client {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(retry.max_attempts.max(1))
+        .with_initial_backoff(retry.base_delay)
+        .with_max_backoff(retry.max_delay);
+    Client::from_conf(client.config().to_builder().retry_config(retry).build())
 }
 
 /// The result of a finished task: a panic in it is re-raised here.
@@ -356,6 +365,7 @@ impl Store {
         I: IntoIterator<Item = Record>,
     {
         let limit = options.concurrency.max(1);
+        let client = bulk_client(&self.client, &options.retry);
         let mut report = BulkReport::default();
         let mut in_flight: JoinSet<Result<BulkReport, StoreError>> = JoinSet::new();
         let mut finish = |done: BulkReport, report: &mut BulkReport| {
@@ -373,9 +383,13 @@ impl Store {
                     finish(joined(result)?, &mut report);
                 }
             }
-            let (client, table, retry) = (self.client.clone(), self.table.clone(), options.retry);
+            let (client, table, retry) = (client.clone(), self.table.clone(), options.retry);
             in_flight.spawn(async move {
-                until_processed(&retry, requests, |r| send_batch(&client, &table, r)).await
+                let attempts = retry.max_attempts.max(1);
+                until_processed(&retry, requests, |r| {
+                    send_batch(&client, &table, attempts, r)
+                })
+                .await
             });
         }
         while let Some(result) = in_flight.join_next().await {
@@ -397,10 +411,11 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<BulkReport, StoreError> {
         let segments = i32::try_from(options.concurrency.max(1)).unwrap_or(i32::MAX);
+        let client = bulk_client(&self.client, &options.retry);
         let (sender, mut done) = mpsc::unbounded_channel();
         let mut tasks = JoinSet::new();
         for segment in 0..segments {
-            let (client, table) = (self.client.clone(), self.table.clone());
+            let (client, table) = (client.clone(), self.table.clone());
             let (retry, sender) = (options.retry, sender.clone());
             tasks.spawn(async move {
                 let deleted =
@@ -539,7 +554,10 @@ async fn delete_segment(
                 .take(BATCH_SIZE)
                 .map(delete_request)
                 .collect::<Result<Vec<_>, _>>()?;
-            let report = until_processed(retry, requests, |r| send_batch(client, table, r)).await?;
+            let attempts = retry.max_attempts.max(1);
+            let report =
+                until_processed(retry, requests, |r| send_batch(client, table, attempts, r))
+                    .await?;
             if done.send(Ok(report)).is_err() {
                 return Ok(());
             }
@@ -716,7 +734,7 @@ mod tests {
                 // DynamoDB processes ten at a time.
                 let left: Vec<_> = sent.into_iter().skip(10).collect();
                 assert!(n < 3, "sent again after everything was processed");
-                Ok(Sent::Unprocessed(left))
+                Ok(left)
             }
         })
         .await
@@ -732,23 +750,84 @@ mod tests {
         );
     }
 
+    /// A store whose client answers `BatchWriteItem` as `rule` says, through the SDK's
+    /// whole response path (status, body, error parsing, retry classification).
+    fn mocked_store(rule: &aws_smithy_mocks::Rule) -> Store {
+        let client = aws_smithy_mocks::mock_client!(
+            aws_sdk_dynamodb,
+            aws_smithy_mocks::RuleMode::Sequential,
+            [rule]
+        );
+        Store::new(client, "vacations")
+    }
+
+    /// DynamoDB's answer to a request over the table's provisioned throughput.
+    fn throughput_exceeded() -> String {
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#.to_owned()
+    }
+
+    fn thirty_profiles() -> Vec<Record> {
+        (1..=30).map(employee).collect()
+    }
+
+    fn options(max_attempts: u32) -> BulkOptions {
+        BulkOptions {
+            concurrency: 1,
+            retry: quick(max_attempts),
+        }
+    }
+
     #[tokio::test]
-    async fn a_throttled_request_is_sent_again_whole() {
-        let calls = AtomicU32::new(0);
-        let report = until_processed(&quick(5), requests(7), |sent| {
-            let n = calls.fetch_add(1, Ordering::SeqCst);
-            async move {
-                assert_eq!(sent.len(), 7);
-                Ok(if n == 0 {
-                    Sent::Throttled("ThrottlingException".into())
-                } else {
-                    Sent::Unprocessed(Vec::new())
-                })
+    async fn a_throttled_request_is_sent_again_whole_by_the_sdk() {
+        use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+        // 30 items: a request of 25, throttled twice, then one of 5.
+        let rule = aws_smithy_mocks::mock!(Client::batch_write_item)
+            .match_requests(|r| {
+                let sent = r.request_items().map_or(0, |m| m["vacations"].len());
+                sent == 25 || sent == 5
+            })
+            .sequence()
+            .http_status(400, Some(throughput_exceeded()))
+            .times(2)
+            .output(|| BatchWriteItemOutput::builder().build())
+            .times(2)
+            .build();
+        let store = mocked_store(&rule);
+        let mut progress = Vec::new();
+        let report = store
+            .write_records(thirty_profiles(), &options(3), |n| progress.push(n))
+            .await
+            .unwrap();
+        assert_eq!(rule.num_calls(), 4);
+        assert_eq!(progress, [25, 5]);
+        // Our own count: two requests; the SDK's two resends are its own.
+        assert_eq!(
+            report,
+            BulkReport {
+                items: 30,
+                requests: 2,
+                retried_items: 0
             }
-        })
-        .await
-        .unwrap();
-        assert_eq!((report.requests, report.retried_items), (2, 7));
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_throttled_past_the_policys_attempts_fails_clearly() {
+        let rule = aws_smithy_mocks::mock!(Client::batch_write_item)
+            .sequence()
+            .http_status(400, Some(throughput_exceeded()))
+            .repeatedly()
+            .build();
+        let store = mocked_store(&rule);
+        let err = store
+            .write_records(thirty_profiles(), &options(4), |_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(rule.num_calls(), 4, "one request, sent 4 times by the SDK");
+        assert_eq!(
+            err.to_string(),
+            "DynamoDB BatchWriteItem gave up after 4 attempts: ProvisionedThroughputExceededException"
+        );
     }
 
     #[tokio::test]
@@ -756,7 +835,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let err = until_processed(&quick(4), requests(3), |sent| {
             calls.fetch_add(1, Ordering::SeqCst);
-            async move { Ok(Sent::Unprocessed(sent)) }
+            async move { Ok(sent) }
         })
         .await
         .unwrap_err();

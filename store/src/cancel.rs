@@ -49,7 +49,7 @@ fn plan(
     let pk = keys::employee_pk(reservation.employee());
     let rid = AttributeValue::S(reservation.id().to_string());
     let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
-    let iso = |d: NaiveDate| AttributeValue::S(d.format("%Y-%m-%d").to_string());
+    let iso = |d: NaiveDate| AttributeValue::S(keys::iso_date(d));
     let mut items = Vec::new();
     let mut steps = Vec::new();
 

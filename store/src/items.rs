@@ -1,6 +1,9 @@
-//! Item ⇄ domain conversions. Items are plain serde structs turned into attribute maps by
-//! `serde_dynamo`; reading an item back re-validates it through the domain constructors,
-//! so a corrupt item is an error, never a silently wrong value.
+//! Item ⇄ domain conversions. Items are written as attribute maps built directly from the
+//! domain values (the seeder writes millions of them, and an intermediate struct copied
+//! again by `serde_dynamo` doubled the allocations of every string), and read back through
+//! plain serde structs with `serde_dynamo`, re-validated by the domain constructors, so a
+//! corrupt item is an error, never a silently wrong value. A test pins each written map to
+//! what `serde_dynamo` makes of the same struct, so writer and reader cannot drift apart.
 
 use std::collections::HashMap;
 
@@ -89,13 +92,30 @@ pub(crate) struct DayClaimItem {
     pub reservation_id: String,
 }
 
-fn iso(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+/// A string attribute.
+fn text(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
 }
 
-fn to_item<T: Serialize>(value: &T) -> Item {
-    // Serialising these plain structs of strings and numbers cannot fail.
-    serde_dynamo::to_item(value).unwrap_or_default()
+/// A number attribute.
+fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// An item of `employee`'s partition: its keys, `entity`, `employee_id`, then `rest`.
+fn employee_partition_item<const N: usize>(
+    employee: EmployeeId,
+    sk: String,
+    entity: &str,
+    rest: [(&str, AttributeValue); N],
+) -> Item {
+    let mut item = Item::with_capacity(4 + N);
+    item.insert(keys::PK.to_owned(), text(keys::employee_pk(employee)));
+    item.insert(keys::SK.to_owned(), text(sk));
+    item.insert("entity".to_owned(), text(entity));
+    item.insert("employee_id".to_owned(), number(employee.get()));
+    item.extend(rest.map(|(name, value)| (name.to_owned(), value)));
+    item
 }
 
 /// Reads an attribute map into `T`, naming the item's keys when it does not fit.
@@ -122,16 +142,17 @@ pub(crate) fn corrupt(
 }
 
 pub(crate) fn employee_item(employee: &Employee) -> Item {
-    to_item(&EmployeeItem {
-        pk: keys::employee_pk(employee.id()),
-        sk: keys::PROFILE.to_owned(),
-        entity: entity::EMPLOYEE.to_owned(),
-        employee_id: employee.id().get(),
-        name: employee.name().to_owned(),
-        job_title: employee.job_title().to_owned(),
-        start_date: iso(employee.start_date()),
-        status: employee.status().as_str().to_owned(),
-    })
+    employee_partition_item(
+        employee.id(),
+        keys::PROFILE.to_owned(),
+        entity::EMPLOYEE,
+        [
+            ("name", text(employee.name())),
+            ("job_title", text(employee.job_title())),
+            ("start_date", text(keys::iso_date(employee.start_date()))),
+            ("status", text(employee.status().as_str())),
+        ],
+    )
 }
 
 pub(crate) fn employee_from_item(item: &Item) -> Result<Employee, StoreError> {
@@ -149,16 +170,17 @@ pub(crate) fn employee_from_item(item: &Item) -> Result<Employee, StoreError> {
 }
 
 pub(crate) fn balance_item(employee: EmployeeId, balance: &YearBalance) -> Item {
-    to_item(&BalanceItem {
-        pk: keys::employee_pk(employee),
-        sk: keys::year_sk(balance.year()),
-        entity: entity::BALANCE.to_owned(),
-        employee_id: employee.get(),
-        year: balance.year(),
-        total: balance.total().into(),
-        taken: balance.taken().into(),
-        available: balance.available().into(),
-    })
+    employee_partition_item(
+        employee,
+        keys::year_sk(balance.year()),
+        entity::BALANCE,
+        [
+            ("year", number(balance.year())),
+            ("total", number(balance.total())),
+            ("taken", number(balance.taken())),
+            ("available", number(balance.available())),
+        ],
+    )
 }
 
 /// The stored figures, unchecked (for audits).
@@ -185,26 +207,29 @@ pub(crate) fn balance_from_item(item: &Item) -> Result<YearBalance, StoreError> 
 }
 
 pub(crate) fn reservation_item(reservation: &Reservation) -> Item {
-    let range = reservation.range();
-    to_item(&ReservationItem {
-        pk: keys::employee_pk(reservation.employee()),
-        sk: keys::reservation_sk(reservation.id()),
-        entity: entity::RESERVATION.to_owned(),
-        employee_id: reservation.employee().get(),
-        reservation_id: reservation.id().to_string(),
-        start_date: iso(range.start()),
-        end_date: iso(range.end()),
-        days: reservation.charge().total_days(),
-        charges: reservation
-            .charge()
-            .years()
-            .iter()
-            .map(|c| ChargeEntry {
-                year: c.year,
-                days: c.days,
-            })
-            .collect(),
-    })
+    let (range, charge) = (reservation.range(), reservation.charge());
+    let charges = charge
+        .years()
+        .iter()
+        .map(|c| {
+            AttributeValue::M(HashMap::from([
+                ("year".to_owned(), number(c.year)),
+                ("days".to_owned(), number(c.days)),
+            ]))
+        })
+        .collect();
+    employee_partition_item(
+        reservation.employee(),
+        keys::reservation_sk(reservation.id()),
+        entity::RESERVATION,
+        [
+            ("reservation_id", text(reservation.id().as_str())),
+            ("start_date", text(keys::iso_date(range.start()))),
+            ("end_date", text(keys::iso_date(range.end()))),
+            ("days", number(charge.total_days())),
+            ("charges", AttributeValue::L(charges)),
+        ],
+    )
 }
 
 pub(crate) fn reservation_from_item(item: &Item) -> Result<Reservation, StoreError> {
@@ -231,14 +256,15 @@ pub(crate) fn reservation_from_item(item: &Item) -> Result<Reservation, StoreErr
 }
 
 pub(crate) fn day_claim_item(employee: EmployeeId, date: NaiveDate, owner: &ReservationId) -> Item {
-    to_item(&DayClaimItem {
-        pk: keys::employee_pk(employee),
-        sk: keys::day_sk(date),
-        entity: entity::DAY_CLAIM.to_owned(),
-        employee_id: employee.get(),
-        date: iso(date),
-        reservation_id: owner.to_string(),
-    })
+    employee_partition_item(
+        employee,
+        keys::day_sk(date),
+        entity::DAY_CLAIM,
+        [
+            ("date", text(keys::iso_date(date))),
+            ("reservation_id", text(owner.as_str())),
+        ],
+    )
 }
 
 pub(crate) fn day_claim_from_item(item: &Item) -> Result<DayClaim, StoreError> {
@@ -289,6 +315,78 @@ mod tests {
         let rid = ReservationId::derive(id, &IdempotencyKey::new("k").unwrap());
         let charge = DayCountPolicy::CalendarDays.charge(&range).unwrap();
         Reservation::new(rid, id, range, charge).unwrap()
+    }
+
+    /// What `serde_dynamo` makes of an item struct: the form the readers expect.
+    fn serde_form<T: Serialize>(value: &T) -> Item {
+        serde_dynamo::to_item(value).unwrap()
+    }
+
+    #[test]
+    fn written_items_are_exactly_the_serde_form_of_their_structs() {
+        let (e, r) = (employee(), reservation());
+        let id = e.id();
+        assert_eq!(
+            employee_item(&e),
+            serde_form(&EmployeeItem {
+                pk: "EMP#2".into(),
+                sk: "PROFILE".into(),
+                entity: "Employee".into(),
+                employee_id: 2,
+                name: "Jane Smith".into(),
+                job_title: "Developer".into(),
+                start_date: "2018-05-01".into(),
+                status: "Active".into(),
+            })
+        );
+        assert_eq!(
+            balance_item(id, &YearBalance::new(2026, 22, 3).unwrap()),
+            serde_form(&BalanceItem {
+                pk: "EMP#2".into(),
+                sk: "YEAR#2026".into(),
+                entity: "Balance".into(),
+                employee_id: 2,
+                year: 2026,
+                total: 22,
+                taken: 3,
+                available: 19,
+            })
+        );
+        let rid = r.id().as_str();
+        assert_eq!(
+            reservation_item(&r),
+            serde_form(&ReservationItem {
+                pk: "EMP#2".into(),
+                sk: format!("RES#{rid}"),
+                entity: "Reservation".into(),
+                employee_id: 2,
+                reservation_id: rid.into(),
+                start_date: "2025-12-30".into(),
+                end_date: "2026-01-02".into(),
+                days: 4,
+                charges: vec![
+                    ChargeEntry {
+                        year: 2025,
+                        days: 2
+                    },
+                    ChargeEntry {
+                        year: 2026,
+                        days: 2
+                    },
+                ],
+            })
+        );
+        assert_eq!(
+            day_claim_item(id, r.range().end(), r.id()),
+            serde_form(&DayClaimItem {
+                pk: "EMP#2".into(),
+                sk: "DAY#2026-01-02".into(),
+                entity: "DayClaim".into(),
+                employee_id: 2,
+                date: "2026-01-02".into(),
+                reservation_id: rid.into(),
+            })
+        );
     }
 
     #[test]
