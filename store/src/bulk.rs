@@ -290,12 +290,11 @@ where
 }
 
 /// One `BatchWriteItem` of `requests` into `table`: what DynamoDB left unprocessed. A
-/// request still throttled once the client's retries are spent (`attempts` of them) is
+/// request still throttled once the client's retries are spent is
 /// [`StoreError::Contention`].
 async fn send_batch(
     client: &Client,
     table: &str,
-    attempts: u32,
     requests: Vec<WriteRequest>,
 ) -> Result<Vec<WriteRequest>, StoreError> {
     match client
@@ -315,6 +314,10 @@ async fn send_batch(
                     || e.is_throttling_exception() =>
             {
                 let code = aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e);
+                let attempts = client
+                    .config()
+                    .retry_config()
+                    .map_or(1, |r| r.max_attempts());
                 Err(StoreError::Contention {
                     operation: "BatchWriteItem",
                     attempts,
@@ -326,8 +329,8 @@ async fn send_batch(
     }
 }
 
-/// The client of `store`, with the SDK's retries of a throttled request set as `retry`
-/// says (standard mode: jittered exponential backoff, and the SDK's retry quota).
+/// `client` with the SDK's retries (of a throttled request, a 5xx or a lost connection)
+/// set as `retry` says: standard mode, jittered exponential backoff, the SDK's retry quota.
 fn bulk_client(client: &Client, retry: &RetryPolicy) -> Client {
     let retry = RetryConfig::standard()
         .with_max_attempts(retry.max_attempts.max(1))
@@ -385,11 +388,7 @@ impl Store {
             }
             let (client, table, retry) = (client.clone(), self.table.clone(), options.retry);
             in_flight.spawn(async move {
-                let attempts = retry.max_attempts.max(1);
-                until_processed(&retry, requests, |r| {
-                    send_batch(&client, &table, attempts, r)
-                })
-                .await
+                until_processed(&retry, requests, |r| send_batch(&client, &table, r)).await
             });
         }
         while let Some(result) = in_flight.join_next().await {
@@ -554,10 +553,7 @@ async fn delete_segment(
                 .take(BATCH_SIZE)
                 .map(delete_request)
                 .collect::<Result<Vec<_>, _>>()?;
-            let attempts = retry.max_attempts.max(1);
-            let report =
-                until_processed(retry, requests, |r| send_batch(client, table, attempts, r))
-                    .await?;
+            let report = until_processed(retry, requests, |r| send_batch(client, table, r)).await?;
             if done.send(Ok(report)).is_err() {
                 return Ok(());
             }
