@@ -3,9 +3,6 @@
 
 use std::process::{Command, Output};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use domain::EmployeeId;
 use hr_tests::seeding::{dump, unique_table_name};
 use hr_tests::{dynamodb_local, sdk_config};
@@ -267,28 +264,7 @@ async fn an_unreachable_endpoint_fails_with_a_clear_message() {
 async fn a_table_with_another_key_schema_is_refused_untouched() {
     let table = unique_table_name("cli");
     let store = store(&table).await;
-    store
-        .client()
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    hr_tests::create_table_with_another_key_schema(store.client(), &table).await;
     let out = run(&table, &["--seed", "1"]);
     assert_failure(
         &out,

@@ -212,6 +212,32 @@ pub async fn fresh_store_at(endpoint: &str) -> Store {
     store
 }
 
+/// Creates `table`, keyed by `id` (HASH, S) alone: a table that is not the store's.
+pub async fn create_table_with_another_key_schema(client: &aws_sdk_dynamodb::Client, table: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let id = AttributeDefinition::builder()
+        .attribute_name("id")
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("attribute definition");
+    let key = KeySchemaElement::builder()
+        .attribute_name("id")
+        .key_type(KeyType::Hash)
+        .build()
+        .expect("key schema element");
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(id)
+        .key_schema(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating table {table} failed: {e:?}"));
+}
+
 /// Parses an ISO date (test input only).
 pub fn date(text: &str) -> NaiveDate {
     domain::parse_iso_date(text).unwrap_or_else(|e| panic!("{e}"))

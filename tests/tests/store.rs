@@ -34,28 +34,7 @@ async fn a_table_with_another_key_schema_is_refused() {
     let store = fresh_store().await;
     let client = store.client();
     let name = format!("other-{}", uuid::Uuid::new_v4().simple());
-    use aws_sdk_dynamodb::types::*;
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    hr_tests::create_table_with_another_key_schema(client, &name).await;
     let other = Store::new(client.clone(), &name);
     let err = other.create_table_if_missing().await.unwrap_err();
     assert!(
