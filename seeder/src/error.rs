@@ -82,6 +82,26 @@ pub enum SeedError {
     /// The confirmation could not be read.
     #[error("reading the confirmation from the terminal failed")]
     Prompt(#[source] std::io::Error),
+    /// Writing stopped part-way: the table holds part of the data, with a seed marker
+    /// that says it is incomplete, so the same command resumes it.
+    #[error(
+        "seeding table {table} stopped after {written} of {total} items were written; the \
+         table is marked incomplete: run the same command again (with --seed {seed}) to write \
+         the rest"
+    )]
+    Interrupted {
+        /// The table.
+        table: String,
+        /// Items confirmed written before the failure.
+        written: u64,
+        /// Items the run writes in all.
+        total: u64,
+        /// The seed, which a resumed run must use.
+        seed: u64,
+        /// Why it stopped.
+        #[source]
+        source: Box<SeedError>,
+    },
     /// A store operation failed.
     #[error(transparent)]
     Store(#[from] StoreError),

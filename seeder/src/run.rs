@@ -78,14 +78,22 @@ pub async fn run(
     let mut seconds = 0.0;
     if outcome != Outcome::AlreadySeeded {
         claim(session, &wanted).await?;
-        let mut progress = console.progress("writing", Some(plan.item_count()));
+        let total = plan.item_count();
+        let mut progress = console.progress("writing", Some(total));
         let started = Instant::now();
-        written = store
+        let result = store
             .write_records(plan.records(), &options, |n| progress.add(n))
-            .await
-            .map_err(failed)?;
+            .await;
         seconds = started.elapsed().as_secs_f64();
+        let done = progress.done();
         progress.finish();
+        written = result.map_err(|e| SeedError::Interrupted {
+            table: table.clone(),
+            written: done,
+            total,
+            seed,
+            source: Box::new(failed(e)),
+        })?;
         claim(session, &plan.marker(true)).await?;
     }
 

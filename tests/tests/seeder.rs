@@ -9,13 +9,16 @@ use chrono::Datelike;
 use domain::{
     parse_iso_date, DateRange, DayCountPolicy, EmployeeId, EmployeeStatus, IdempotencyKey,
 };
+use hr_tests::proxy::FaultProxy;
 use hr_tests::seeding::{difference, dump};
-use hr_tests::{assert_ledger_sound, dynamodb_local, fresh_store, seed};
+use hr_tests::{assert_ledger_sound, dynamodb_local, fresh_store, sdk_config, seed};
 use seeder::aws::Session;
 use seeder::generate::{self, Plan, JOB_TITLES};
 use seeder::report::{Outcome, SeedSource};
 use seeder::{Console, Report, SeedArgs, SeedError};
-use store::{BulkOptions, CancelTarget, ReserveRequest, SeedMarker, Store, StoreError};
+use store::{
+    BulkOptions, CancelTarget, ReserveRequest, SeedMarker, Store, StoreConfig, StoreError,
+};
 
 const YEAR: i32 = 2026;
 
@@ -127,6 +130,67 @@ async fn an_interrupted_run_is_completed_into_exactly_the_same_table() {
     let report = run(&session, &args(11, 10)).await.unwrap();
     assert_eq!(report.outcome, Outcome::Resumed);
     assert_same_items(&dump_of(store).await, &expected, "completed run");
+}
+
+/// A run whose connection to DynamoDB is lost part-way says how far it got and how to
+/// finish; the same command then completes it into exactly the table a single run gives.
+#[tokio::test]
+async fn a_run_cut_off_part_way_says_so_and_the_same_command_completes_it() {
+    const EMPLOYEES: u32 = 300; // about 6,600 items: 265 requests
+    let (reference, _) = seeded(12, EMPLOYEES).await;
+    let expected = dump_of(&reference.store).await;
+
+    let direct = session().await;
+    let upstream = direct.endpoint.as_deref().unwrap_or_default();
+    let upstream = upstream.trim_start_matches("http://").parse().unwrap();
+    let proxy = FaultProxy::start(upstream).await.unwrap();
+    let config = StoreConfig {
+        endpoint_url: Some(proxy.endpoint()),
+        ..StoreConfig::new(direct.store.table_name())
+    };
+    let cut_off = Session {
+        store: Store::from_sdk_config(&sdk_config().await, config),
+        endpoint: Some(proxy.endpoint()),
+        region: "us-east-1".to_owned(),
+    };
+    // Once some writes went through, every response is lost from then on.
+    let cut = async {
+        while proxy.forwarded() < 40 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        proxy.drop_responses(1.0);
+    };
+    let wanted = args(12, EMPLOYEES);
+    let (result, ()) = tokio::join!(run(&cut_off, &wanted), cut);
+
+    let err = result.unwrap_err();
+    let SeedError::Interrupted {
+        written,
+        total,
+        seed,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert!(0 < *written && *written < *total, "{err}");
+    assert_eq!((*total, *seed), (expected.len() as u64 - 1, 12));
+    let table = direct.store.table_name();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "seeding table {table} stopped after {written} of {total} items were written; the \
+             table is marked incomplete: run the same command again (with --seed 12) to write \
+             the rest"
+        )
+    );
+    let marker = direct.store.seed_marker().await.unwrap().unwrap();
+    assert!(!marker.complete, "{marker:?}");
+    assert!(dump_of(&direct.store).await.len() < expected.len());
+
+    let report = run(&direct, &wanted).await.unwrap();
+    assert_eq!(report.outcome, Outcome::Resumed);
+    assert_same_items(&dump_of(&direct.store).await, &expected, "resumed run");
 }
 
 #[tokio::test]
