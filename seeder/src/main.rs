@@ -21,8 +21,21 @@ async fn main() -> ExitCode {
     match printed {
         Ok(status) => ExitCode::from(status),
         Err(e) => {
-            eprintln!("Error: {e:?}");
+            report(&e);
             ExitCode::from(failed)
+        }
+    }
+}
+
+/// The error and its causes, as anyhow's `{:?}` writes them but without the backtrace
+/// it adds when `RUST_BACKTRACE` is set: a user's mistake is not a crash.
+fn report(e: &anyhow::Error) {
+    eprintln!("Error: {e}");
+    let mut causes = e.chain().skip(1).peekable();
+    if causes.peek().is_some() {
+        eprintln!("\nCaused by:");
+        for (n, cause) in causes.enumerate() {
+            eprintln!("    {n}: {cause}");
         }
     }
 }

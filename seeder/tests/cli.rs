@@ -9,7 +9,8 @@ use hr_tests::{dynamodb_local, sdk_config};
 use store::Store;
 
 /// The seeder with a clean environment: no AWS configuration or credentials from this
-/// machine, and no instance metadata to probe.
+/// machine, and no instance metadata to probe; backtraces asked for, as some users have
+/// them, to show that errors are reported without one.
 fn seeder(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seeder"))
         .args(args)
@@ -21,6 +22,7 @@ fn seeder(args: &[&str]) -> Output {
             "/nonexistent/aws/credentials",
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_BACKTRACE", "1")
         .output()
         .unwrap_or_else(|e| panic!("running the seeder failed: {e}"))
 }
@@ -63,6 +65,11 @@ fn assert_failure(out: &Output, code: i32, says: &str) {
     assert!(
         stderr(out).contains(says),
         "stderr lacks {says:?}:\n{}",
+        stderr(out)
+    );
+    assert!(
+        !stderr(out).contains("backtrace"),
+        "an error is not a crash:\n{}",
         stderr(out)
     );
 }
