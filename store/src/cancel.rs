@@ -27,7 +27,7 @@ impl std::fmt::Display for CancelTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Id(id) => write!(f, "{id}"),
-            Self::Covering(date) => write!(f, "covering {}", date.format("%Y-%m-%d")),
+            Self::Covering(date) => write!(f, "covering {}", keys::iso_date(*date)),
         }
     }
 }

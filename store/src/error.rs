@@ -157,7 +157,7 @@ impl StoreError {
 fn list_dates(dates: &[NaiveDate]) -> String {
     dates
         .iter()
-        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map(|&d| crate::keys::iso_date(d))
         .collect::<Vec<_>>()
         .join(", ")
 }
