@@ -16,7 +16,7 @@ pub const MAX_YEAR: i32 = 2200;
 /// Stricter than `chrono`'s `%Y-%m-%d`, which accepts `2026-1-5`, signs and extra digits:
 /// dates are also sort keys in the table, so only the canonical form is allowed.
 pub fn parse_iso_date(text: &str) -> Result<NaiveDate, DomainError> {
-    let invalid = || DomainError::InvalidDate(text.to_owned());
+    let invalid = || DomainError::InvalidDate(crate::error::echo(text));
     let bytes = text.as_bytes();
     let shaped = bytes.len() == 10
         && bytes[4] == b'-'
@@ -38,7 +38,7 @@ pub fn parse_iso_date(text: &str) -> Result<NaiveDate, DomainError> {
 /// Parses a calendar year written as four digits, between [`MIN_YEAR`] and [`MAX_YEAR`].
 pub fn parse_year(text: &str) -> Result<i32, DomainError> {
     let invalid = || DomainError::InvalidYear {
-        got: text.to_owned(),
+        got: crate::error::echo(text),
         min: MIN_YEAR,
         max: MAX_YEAR,
     };

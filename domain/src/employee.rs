@@ -28,7 +28,7 @@ impl EmployeeId {
     /// Parses text strictly: ASCII digits only, no sign, no spaces, no decimal point, no
     /// leading zero. `"2"` is an id; `" 2"`, `"2.0"`, `"+2"` and `"02"` are not.
     pub fn parse(text: &str) -> Result<Self, DomainError> {
-        let invalid = || DomainError::InvalidEmployeeId(text.to_owned());
+        let invalid = || DomainError::InvalidEmployeeId(crate::error::echo(text));
         let well_formed = !text.is_empty()
             && text.len() <= 9
             && text.bytes().all(|b| b.is_ascii_digit())
@@ -103,7 +103,7 @@ impl FromStr for EmployeeStatus {
         match s {
             "Active" => Ok(Self::Active),
             "Inactive" => Ok(Self::Inactive),
-            other => Err(DomainError::InvalidStatus(other.to_owned())),
+            other => Err(DomainError::InvalidStatus(crate::error::echo(other))),
         }
     }
 }

@@ -2,6 +2,18 @@
 
 use chrono::NaiveDate;
 
+/// The longest piece of a rejected value quoted back in an error, in characters.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// `text` as an error quotes it: cut to [`MAX_ECHO_CHARS`] characters, an ellipsis marking
+/// the cut, so a rejected value never makes an answer long.
+pub(crate) fn echo(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 /// Why a value was rejected by a domain rule. Each variant's message is written for the
 /// person who supplied the value, since the agent relays it to them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,12 +111,52 @@ pub enum DomainError {
         /// The longest allowed key.
         max: usize,
     },
-    /// Per-year charges that do not match the reservation's range.
-    #[error("the charged days do not match the range {start} to {end}")]
+    /// A stored reservation incarnation that is not of the form this system writes.
+    #[error("reservation incarnation must be 8 to 32 lowercase hexadecimal characters, got {0:?}")]
+    InvalidIncarnation(String),
+    /// A day-count policy name this system does not know.
+    #[error("day-count policy must be calendar-days or weekdays, got {0:?}")]
+    InvalidPolicy(String),
+    /// An employee booking days before today.
+    #[error("vacation cannot be booked in the past: the range starts on {start}, and today is {today}; only HR can record past leave")]
+    BookingInThePast {
+        /// First day of the range.
+        start: NaiveDate,
+        /// Today in the business time zone.
+        today: NaiveDate,
+    },
+    /// An employee cancelling a reservation that has already started.
+    #[error("the vacation from {start} to {end} has already started or is over (today is {today}), so it can no longer be cancelled; only HR can correct taken leave")]
+    CancellingTakenLeave {
+        /// First day of the reservation.
+        start: NaiveDate,
+        /// Last day of the reservation.
+        end: NaiveDate,
+        /// Today in the business time zone.
+        today: NaiveDate,
+    },
+    /// Per-year charges that do not match the reservation's range and policy.
+    #[error("the charged days do not match what the policy gives for {start} to {end}")]
     ChargeMismatch {
         /// First day of the range.
         start: NaiveDate,
         /// Last day of the range.
         end: NaiveDate,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_rejected_value_is_quoted_cut() {
+        let err = crate::parse_iso_date(&"9".repeat(5_000)).unwrap_err();
+        let DomainError::InvalidDate(quoted) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(quoted.chars().count(), MAX_ECHO_CHARS + 1);
+        assert!(err.to_string().len() < 200);
+        assert_eq!(echo("2026-01-2x"), "2026-01-2x");
+    }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use crate::{EmployeeId, Reservation, ReservationId};
+use crate::history::{ChangeKind, HistoryEntry};
+use crate::{EmployeeId, Incarnation, Reservation, ReservationId};
 
 /// A year balance's three figures as stored, unchecked (they may be negative or not add
 /// up: that is what an audit looks for).
@@ -19,6 +20,10 @@ pub struct BalanceFigures {
     pub taken: i64,
     /// Days left.
     pub available: i64,
+    /// Days taken outside this system (before it, or recorded by the seeder), so that
+    /// `taken` must be exactly these plus what the reservations charge. `None` on items
+    /// written before the figure existed: then only `taken ≥ reserved` can be checked.
+    pub earlier_taken: Option<i64>,
 }
 
 /// One booked day and the reservation that owns it.
@@ -41,6 +46,21 @@ pub struct Ledger {
     pub reservations: Vec<Reservation>,
     /// Every day claim.
     pub claims: Vec<DayClaim>,
+    /// Every history entry, in any order.
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Ledger {
+    /// An empty ledger of `employee`.
+    pub fn empty(employee: EmployeeId) -> Self {
+        Self {
+            employee,
+            balances: Vec::new(),
+            reservations: Vec::new(),
+            claims: Vec::new(),
+            history: Vec::new(),
+        }
+    }
 }
 
 /// A broken invariant.
@@ -93,6 +113,50 @@ pub enum Violation {
         /// The reservation the claim names.
         reservation: ReservationId,
     },
+    /// A year's `taken` is not its earlier days plus what its reservations charge: an
+    /// over-charge, or a refund that was lost.
+    TakenMismatch {
+        /// Whose balance.
+        employee: EmployeeId,
+        /// The year.
+        year: i32,
+        /// Stored `taken`.
+        taken: i64,
+        /// Stored `earlier_taken`.
+        earlier_taken: i64,
+        /// Sum of the reservations' charges to that year.
+        reserved: i64,
+    },
+    /// Two items say they are the same thing (the same year, reservation or day).
+    Duplicate {
+        /// Whose items.
+        employee: EmployeeId,
+        /// What is duplicated, e.g. `year 2026`, `day 2026-01-24`.
+        what: String,
+        /// How many items say so.
+        count: usize,
+    },
+    /// A reservation whose history does not say it is booked: no booking entry for this
+    /// incarnation, or a cancellation after it. The change that made it is unattributed.
+    ReservationWithoutHistory {
+        /// Whose reservation.
+        employee: EmployeeId,
+        /// The reservation.
+        reservation: ReservationId,
+        /// Its incarnation.
+        incarnation: Incarnation,
+    },
+    /// A history whose last entry for a reservation incarnation says booked, while the
+    /// reservation is not there (or is another incarnation): a lost booking, or a
+    /// cancellation that left no entry.
+    BookedButMissing {
+        /// Whose reservation.
+        employee: EmployeeId,
+        /// The reservation.
+        reservation: ReservationId,
+        /// The incarnation the history says is booked.
+        incarnation: Incarnation,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -143,6 +207,37 @@ impl fmt::Display for Violation {
                 f,
                 "employee {employee}: claim on {date} names {reservation}, which does not book that day"
             ),
+            Self::TakenMismatch {
+                employee,
+                year,
+                taken,
+                earlier_taken,
+                reserved,
+            } => write!(
+                f,
+                "employee {employee} year {year}: taken {taken} != {earlier_taken} taken earlier + {reserved} reserved"
+            ),
+            Self::Duplicate {
+                employee,
+                what,
+                count,
+            } => write!(f, "employee {employee}: {count} items for {what}"),
+            Self::ReservationWithoutHistory {
+                employee,
+                reservation,
+                incarnation,
+            } => write!(
+                f,
+                "employee {employee} reservation {reservation} (incarnation {incarnation}): no history entry says it is booked"
+            ),
+            Self::BookedButMissing {
+                employee,
+                reservation,
+                incarnation,
+            } => write!(
+                f,
+                "employee {employee} reservation {reservation} (incarnation {incarnation}): the history says booked, but it is not in the table"
+            ),
         }
     }
 }
@@ -155,7 +250,11 @@ impl Violation {
             | Self::ChargeWithoutBalance { employee, .. }
             | Self::TakenBelowReserved { employee, .. }
             | Self::MissingClaim { employee, .. }
-            | Self::OrphanClaim { employee, .. } => *employee,
+            | Self::OrphanClaim { employee, .. }
+            | Self::TakenMismatch { employee, .. }
+            | Self::Duplicate { employee, .. }
+            | Self::ReservationWithoutHistory { employee, .. }
+            | Self::BookedButMissing { employee, .. } => *employee,
         }
     }
 }
@@ -163,12 +262,21 @@ impl Violation {
 impl Ledger {
     /// Every broken invariant, in a stable order; empty when the data is sound:
     /// - each balance has `total = taken + available`, none negative;
-    /// - each charged year has a balance whose `taken` covers its reservations' charges;
-    /// - each reservation's every day is claimed by it, and every claim belongs to a
-    ///   reservation that covers that day (so no two reservations share a day).
+    /// - each charged year has a balance, whose `taken` is exactly its `earlier_taken`
+    ///   plus what its reservations charge (at least that, when `earlier_taken` is
+    ///   unknown);
+    /// - each reservation's every charged day is claimed by it, and every claim belongs to
+    ///   a reservation that charges that day (so no two reservations share a day);
+    /// - no year, reservation or day is stored twice;
+    /// - the history agrees with the reservations: an incarnation whose last entry is a
+    ///   booking is present, and every present reservation has such an entry.
+    ///
+    /// (That each reservation's charges are what its policy gives for its dates, and that
+    /// keys agree with attributes, is checked when the items are read.)
     pub fn audit(&self) -> Vec<Violation> {
         let employee = self.employee;
         let mut found = Vec::new();
+        self.duplicates(&mut found);
         let balances: BTreeMap<i32, &BalanceFigures> =
             self.balances.iter().map(|b| (b.year, b)).collect();
         for b in &self.balances {
@@ -193,16 +301,25 @@ impl Ledger {
                 }
             }
         }
-        for (year, reserved) in reserved {
-            if let Some(b) = balances.get(&year) {
-                if b.taken < reserved {
-                    found.push(Violation::TakenBelowReserved {
+        for b in balances.values() {
+            let year_reserved = reserved.get(&b.year).copied().unwrap_or(0);
+            match b.earlier_taken {
+                Some(earlier) if b.taken != earlier + year_reserved => {
+                    found.push(Violation::TakenMismatch {
                         employee,
-                        year,
+                        year: b.year,
                         taken: b.taken,
-                        reserved,
-                    });
+                        earlier_taken: earlier,
+                        reserved: year_reserved,
+                    })
                 }
+                None if b.taken < year_reserved => found.push(Violation::TakenBelowReserved {
+                    employee,
+                    year: b.year,
+                    taken: b.taken,
+                    reserved: year_reserved,
+                }),
+                _ => {}
             }
         }
 
@@ -212,7 +329,7 @@ impl Ledger {
             .map(|c| (c.date, &c.reservation))
             .collect();
         for r in &self.reservations {
-            for date in r.range().days() {
+            for date in r.claimed_days() {
                 let holder = claims.get(&date).copied();
                 if holder != Some(r.id()) {
                     found.push(Violation::MissingClaim {
@@ -228,7 +345,7 @@ impl Ledger {
             let covered = self
                 .reservations
                 .iter()
-                .any(|r| r.id() == &c.reservation && r.range().days().any(|d| d == c.date));
+                .any(|r| r.id() == &c.reservation && r.claimed_days().any(|d| d == c.date));
             if !covered {
                 found.push(Violation::OrphanClaim {
                     employee,
@@ -237,7 +354,74 @@ impl Ledger {
                 });
             }
         }
+        self.history_agrees(&mut found);
         found
+    }
+
+    fn duplicates(&self, found: &mut Vec<Violation>) {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let keys = self
+            .balances
+            .iter()
+            .map(|b| format!("year {}", b.year))
+            .chain(
+                self.reservations
+                    .iter()
+                    .map(|r| format!("reservation {}", r.id())),
+            )
+            .chain(self.claims.iter().map(|c| format!("day {}", c.date)))
+            .chain(
+                self.history
+                    .iter()
+                    .map(|h| format!("history entry {}", h.id)),
+            );
+        for key in keys {
+            *counts.entry(key).or_default() += 1;
+        }
+        for (what, count) in counts.into_iter().filter(|(_, n)| *n > 1) {
+            found.push(Violation::Duplicate {
+                employee: self.employee,
+                what,
+                count,
+            });
+        }
+    }
+
+    fn history_agrees(&self, found: &mut Vec<Violation>) {
+        // Each incarnation is written once and cancelled at most once, so its state is
+        // "booked" exactly when it has a booking entry and no cancellation entry, whatever
+        // the order of their times (two changes may share a millisecond).
+        let mut state: BTreeMap<(&ReservationId, &Incarnation), (bool, bool)> = BTreeMap::new();
+        for h in &self.history {
+            let (booked, cancelled) = state.entry((&h.reservation, &h.incarnation)).or_default();
+            match h.kind {
+                ChangeKind::Booked => *booked = true,
+                ChangeKind::Cancelled => *cancelled = true,
+            }
+        }
+        let is_booked = |key| state.get(&key).is_some_and(|&(b, c)| b && !c);
+        for r in &self.reservations {
+            if !is_booked((r.id(), r.incarnation())) {
+                found.push(Violation::ReservationWithoutHistory {
+                    employee: self.employee,
+                    reservation: r.id().clone(),
+                    incarnation: r.incarnation().clone(),
+                });
+            }
+        }
+        for &(id, incarnation) in state.keys() {
+            let present = self
+                .reservations
+                .iter()
+                .any(|r| r.id() == id && r.incarnation() == incarnation);
+            if is_booked((id, incarnation)) && !present {
+                found.push(Violation::BookedButMissing {
+                    employee: self.employee,
+                    reservation: id.clone(),
+                    incarnation: incarnation.clone(),
+                });
+            }
+        }
     }
 }
 
@@ -251,10 +435,44 @@ mod tests {
     }
 
     fn reservation(key: &str, start: &str, end: &str) -> Reservation {
+        reincarnation(key, start, end, "0123456789abcdef")
+    }
+
+    fn reincarnation(key: &str, start: &str, end: &str, incarnation: &str) -> Reservation {
         let range = DateRange::parse(start, end).unwrap();
         let id = ReservationId::derive(employee(), &IdempotencyKey::new(key).unwrap());
-        let charge = DayCountPolicy::CalendarDays.charge(&range).unwrap();
-        Reservation::new(id, employee(), range, charge).unwrap()
+        let incarnation = Incarnation::parse(incarnation).unwrap();
+        Reservation::new(
+            id,
+            employee(),
+            range,
+            DayCountPolicy::CalendarDays,
+            incarnation,
+        )
+        .unwrap()
+    }
+
+    /// The history entry of `kind` for `r`, `minute` minutes into 2026.
+    fn entry(r: &Reservation, kind: ChangeKind, minute: i64) -> HistoryEntry {
+        let at = "2026-01-01T00:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            + chrono::Duration::minutes(minute);
+        HistoryEntry {
+            id: format!("{minute:012x}"),
+            at,
+            employee: employee(),
+            kind,
+            reservation: r.id().clone(),
+            incarnation: r.incarnation().clone(),
+            range: r.range(),
+            policy: r.policy(),
+            days: r.charge().years().to_vec(),
+            balances: vec![],
+            actor: crate::Actor::employee(employee()),
+            request: "test".into(),
+            correction: false,
+        }
     }
 
     fn claims_of(r: &Reservation) -> Vec<DayClaim> {
@@ -276,8 +494,10 @@ mod tests {
                 total: 22,
                 taken: 3,
                 available: 19,
+                earlier_taken: Some(0),
             }],
             claims: claims_of(&r),
+            history: vec![entry(&r, ChangeKind::Booked, 1)],
             reservations: vec![r],
         }
     }
@@ -312,9 +532,12 @@ mod tests {
         ));
     }
 
+    /// Without `earlier_taken` (items written before it existed) only a `taken` below
+    /// what is reserved can be seen.
     #[test]
     fn taken_below_what_reservations_charge_is_reported() {
         let mut ledger = sound();
+        ledger.balances[0].earlier_taken = None;
         ledger.balances[0].taken = 2;
         ledger.balances[0].available = 20;
         assert!(matches!(
@@ -333,6 +556,7 @@ mod tests {
         let other = reservation("b", "2026-01-26", "2026-01-26");
         ledger.balances[0].taken = 4;
         ledger.balances[0].available = 18;
+        ledger.history.push(entry(&other, ChangeKind::Booked, 2));
         ledger.reservations.push(other);
         let found = ledger.audit();
         assert_eq!(found.len(), 1, "{found:?}");
@@ -344,5 +568,105 @@ mod tests {
             }
         ));
         assert!(found[0].to_string().contains("is claimed by"));
+    }
+
+    #[test]
+    fn an_over_charge_is_reported_against_the_days_taken_earlier() {
+        let mut ledger = sound();
+        ledger.balances[0].taken = 4;
+        ledger.balances[0].available = 18;
+        assert_eq!(
+            ledger.audit(),
+            vec![Violation::TakenMismatch {
+                employee: employee(),
+                year: 2026,
+                taken: 4,
+                earlier_taken: 0,
+                reserved: 3,
+            }]
+        );
+        ledger.balances[0].earlier_taken = Some(1);
+        assert_eq!(ledger.audit(), vec![], "one day taken outside the system");
+    }
+
+    /// A cancellation that deleted the reservation but kept the charge, and wrote no
+    /// history: both the lost refund and the missing entry are visible.
+    #[test]
+    fn a_lost_refund_and_an_unrecorded_cancellation_are_reported() {
+        let mut ledger = sound();
+        ledger.reservations.clear();
+        ledger.claims.clear();
+        let found = ledger.audit();
+        assert!(
+            matches!(
+                found[..],
+                [
+                    Violation::TakenMismatch { reserved: 0, .. },
+                    Violation::BookedButMissing { .. }
+                ]
+            ),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_reservation_the_history_does_not_book_is_reported() {
+        let mut ledger = sound();
+        ledger.history.clear();
+        assert!(matches!(
+            ledger.audit()[..],
+            [Violation::ReservationWithoutHistory { .. }]
+        ));
+        let r = ledger.reservations[0].clone();
+        ledger.history = vec![
+            entry(&r, ChangeKind::Booked, 1),
+            entry(&r, ChangeKind::Cancelled, 2),
+        ];
+        assert!(matches!(
+            ledger.audit()[..],
+            [Violation::ReservationWithoutHistory { .. }]
+        ));
+    }
+
+    /// Booked, cancelled, and booked again under the same id: the history of each
+    /// incarnation agrees with the table.
+    #[test]
+    fn a_reservation_booked_again_after_a_cancellation_is_sound() {
+        let mut ledger = sound();
+        let first = ledger.reservations[0].clone();
+        let again = reincarnation("a", "2026-01-24", "2026-01-26", "fedcba9876543210");
+        assert_eq!(first.id(), again.id());
+        ledger.history = vec![
+            entry(&again, ChangeKind::Booked, 5),
+            entry(&first, ChangeKind::Booked, 1),
+            entry(&first, ChangeKind::Cancelled, 3),
+        ];
+        ledger.reservations = vec![again.clone()];
+        assert_eq!(ledger.audit(), vec![]);
+        ledger.reservations = vec![first];
+        assert_eq!(ledger.audit().len(), 2, "{:?}", ledger.audit());
+    }
+
+    #[test]
+    fn duplicates_are_reported_not_collapsed() {
+        let mut ledger = sound();
+        ledger.claims.push(ledger.claims[0].clone());
+        let mut second = ledger.balances[0];
+        second.taken = 0;
+        second.available = 22;
+        ledger.balances.push(second);
+        let found = ledger.audit();
+        let duplicates: Vec<String> = found
+            .iter()
+            .filter(|v| matches!(v, Violation::Duplicate { .. }))
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            duplicates,
+            [
+                "employee 7: 2 items for day 2026-01-24",
+                "employee 7: 2 items for year 2026"
+            ]
+        );
     }
 }

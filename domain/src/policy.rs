@@ -53,6 +53,38 @@ impl DayCountPolicy {
     }
 }
 
+impl DayCountPolicy {
+    /// The name the policy is stored and configured under.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CalendarDays => "calendar-days",
+            Self::Weekdays => "weekdays",
+        }
+    }
+
+    /// Which days the policy charges, in words, for tool descriptions and answers.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::CalendarDays => "every calendar day of the range is charged, weekends included",
+            Self::Weekdays => {
+                "only Monday to Friday are charged; Saturdays and Sundays inside the range are free"
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for DayCountPolicy {
+    type Err = DomainError;
+
+    fn from_str(text: &str) -> Result<Self, DomainError> {
+        match text {
+            "calendar-days" => Ok(Self::CalendarDays),
+            "weekdays" => Ok(Self::Weekdays),
+            other => Err(DomainError::InvalidPolicy(crate::error::echo(other))),
+        }
+    }
+}
+
 impl fmt::Display for DayCountPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

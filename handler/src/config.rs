@@ -4,7 +4,8 @@
 //! |--------------------------|------------------------------------------------------------------|
 //! | `TABLE_NAME`             | the DynamoDB table (required)                                    |
 //! | `DYNAMODB_ENDPOINT_URL`  | explicit endpoint, e.g. DynamoDB Local; otherwise the SDK's own resolution (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`, profile) |
-//! | `HR_ANONYMOUS_ACCESS`    | `refuse` (default) or `hr-for-local-demo`: see [`AnonymousAccess`] |
+//! | `HR_ANONYMOUS_ACCESS`    | `refuse` (default) or `hr-for-local-demo`: see [`AnonymousAccess`]; refused on Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) |
+//! | `HR_TIME_ZONE`           | the business time zone in which "today" is taken (IANA name, default `UTC`) |
 //! | `HR_DAY_COUNT_POLICY`    | `calendar-days` (default) or `weekdays`                          |
 //! | `HR_DEADLINE_MS`         | longest an event may take before a `FAILURE` answer (default 10000, 100 to 900000) |
 //! | `AWS_LAMBDA_LOG_FORMAT`  | `JSON` for JSON log lines (set by Lambda's logging controls)     |
@@ -38,6 +39,8 @@ pub struct Config {
     pub anonymous_access: AnonymousAccess,
     /// How booked days are counted.
     pub policy: DayCountPolicy,
+    /// The business time zone: today is the date there.
+    pub time_zone: chrono_tz::Tz,
     /// The longest an event may take (see [`crate::Settings::deadline`]).
     pub deadline: std::time::Duration,
     /// Log line format.
@@ -52,6 +55,14 @@ pub enum ConfigError {
     /// A required variable is not set (or empty).
     #[error("{0} must be set")]
     Missing(&'static str),
+    /// The local demo's anonymous access, asked for on Lambda, where anyone reaching the
+    /// agent could then act for anyone.
+    #[error(
+        "HR_ANONYMOUS_ACCESS=hr-for-local-demo is for local demos only and is refused on \
+         Lambda (AWS_LAMBDA_FUNCTION_NAME is set): remove it, and have the application set \
+         the signed-in user's session attributes"
+    )]
+    AnonymousOnLambda,
     /// A variable has a value we do not understand.
     #[error("{name} is {value:?}; expected {expected}")]
     Invalid {
@@ -71,6 +82,9 @@ impl Config {
         let table_name = set("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
         let anonymous_access = match set("HR_ANONYMOUS_ACCESS").as_deref() {
             None | Some("refuse") => AnonymousAccess::Refuse,
+            Some("hr-for-local-demo") if set("AWS_LAMBDA_FUNCTION_NAME").is_some() => {
+                return Err(ConfigError::AnonymousOnLambda)
+            }
             Some("hr-for-local-demo") => AnonymousAccess::HrForLocalDemo,
             Some(other) => {
                 return Err(ConfigError::Invalid {
@@ -90,6 +104,14 @@ impl Config {
                     expected: "calendar-days or weekdays",
                 })
             }
+        };
+        let time_zone = match set("HR_TIME_ZONE") {
+            None => chrono_tz::Tz::UTC,
+            Some(name) => store::Clock::parse_zone(&name).map_err(|_| ConfigError::Invalid {
+                name: "HR_TIME_ZONE",
+                value: name,
+                expected: "an IANA time zone name such as UTC or Europe/Berlin",
+            })?,
         };
         let deadline = match set("HR_DEADLINE_MS") {
             None => crate::DEFAULT_DEADLINE,
@@ -113,6 +135,7 @@ impl Config {
             endpoint_url: set("DYNAMODB_ENDPOINT_URL"),
             anonymous_access,
             policy,
+            time_zone,
             deadline,
             log_format,
             log_filter: match set("AWS_LAMBDA_LOG_LEVEL") {
@@ -170,6 +193,7 @@ mod tests {
                 endpoint_url: None,
                 anonymous_access: AnonymousAccess::Refuse,
                 policy: DayCountPolicy::CalendarDays,
+                time_zone: chrono_tz::Tz::UTC,
                 deadline: crate::DEFAULT_DEADLINE,
                 log_format: LogFormat::Text,
                 log_filter: "info".into(),
@@ -185,6 +209,7 @@ mod tests {
             ("HR_ANONYMOUS_ACCESS", "hr-for-local-demo"),
             ("HR_DAY_COUNT_POLICY", "weekdays"),
             ("HR_DEADLINE_MS", "2500"),
+            ("HR_TIME_ZONE", "Europe/Berlin"),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
             ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
             ("RUST_LOG", "trace"),
@@ -197,6 +222,7 @@ mod tests {
         assert_eq!(config.anonymous_access, AnonymousAccess::HrForLocalDemo);
         assert_eq!(config.policy, DayCountPolicy::Weekdays);
         assert_eq!(config.deadline, std::time::Duration::from_millis(2500));
+        assert_eq!(config.time_zone, chrono_tz::Tz::Europe__Berlin);
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_filter, "debug");
         let config = read(&[("TABLE_NAME", "t"), ("AWS_LAMBDA_LOG_LEVEL", "FATAL")]).unwrap();
@@ -215,9 +241,32 @@ mod tests {
             ("HR_DEADLINE_MS", "0"),
             ("HR_DEADLINE_MS", "10s"),
             ("HR_DEADLINE_MS", "900001"),
+            ("HR_TIME_ZONE", "Europe/Atlantis"),
         ] {
             let err = read(&[("TABLE_NAME", "t"), (name, value)]).unwrap_err();
             assert!(matches!(err, ConfigError::Invalid { .. }), "{name}={value}");
         }
+    }
+
+    /// The demo's anonymous HR access would let anyone who reaches a deployed agent act
+    /// for anyone: the Lambda refuses to start with it.
+    #[test]
+    fn the_demo_access_is_refused_on_lambda() {
+        let on_lambda = [
+            ("TABLE_NAME", "t"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "hr-assistant-actions"),
+        ];
+        assert!(read(&on_lambda).is_ok());
+        let mut demo = on_lambda.to_vec();
+        demo.push(("HR_ANONYMOUS_ACCESS", "hr-for-local-demo"));
+        assert_eq!(read(&demo), Err(ConfigError::AnonymousOnLambda));
+        assert!(read(
+            &demo[..1]
+                .iter()
+                .chain(&demo[2..])
+                .copied()
+                .collect::<Vec<_>>()
+        )
+        .is_ok());
     }
 }

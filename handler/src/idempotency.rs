@@ -20,10 +20,9 @@
 //!
 //! Without a turn id, a user who repeats the very same sentence in the same session for
 //! the same dates gets the same key: if the first booking still stands, the answer is that
-//! booking (one booking, as intended); if it was cancelled in between, the store's
-//! replay protection returns it without writing, and the handler detects that the
-//! reservation no longer exists and asks the user to rephrase. Applications that set a
-//! turn id avoid even that.
+//! booking (one booking, as intended); if it was cancelled in between, the same
+//! reservation id is booked again as a new incarnation (see [`store::Store::reserve`]),
+//! charged once, and answered as the booking it is.
 
 use domain::{DateRange, EmployeeId, IdempotencyKey};
 use sha2::{Digest, Sha256};

@@ -8,12 +8,15 @@
 //! | `employeeId` | the signed-in employee's id (required for `employee`) |
 //! | `role`       | `employee` or `hr`                                    |
 //!
-//! An `employee` may read and change only their own vacations; `hr` may act for anyone.
+//! An `employee` may read and change only their own vacations; `hr` may act for anyone,
+//! and needs an `employeeId` too (the HR user's own), which the history records. An HR user
+//! acting on their own vacations is treated as an employee: no one approves their own
+//! exceptions (see [`domain::Actor::hr`]).
 //! The `employee_id` the model supplies only says whose data to touch: it is checked
 //! against the identity and never widens access. With no identity at all the request is
 //! refused, unless [`AnonymousAccess::HrForLocalDemo`] is set (local demos only).
 
-use domain::EmployeeId;
+use domain::{Actor, EmployeeId};
 
 use crate::event::Attributes;
 
@@ -39,8 +42,8 @@ pub enum AnonymousAccess {
 pub enum Caller {
     /// An employee, acting for themselves only.
     Employee(EmployeeId),
-    /// Human resources, acting for anyone (their own id, if the application gave it).
-    Hr(Option<EmployeeId>),
+    /// Human resources (the HR user's own id), acting for anyone.
+    Hr(EmployeeId),
     /// No identity, let in as `hr` by [`AnonymousAccess::HrForLocalDemo`].
     AnonymousDemo,
 }
@@ -83,7 +86,10 @@ impl Caller {
             (Some("employee"), None) => Err(IdentityError::Invalid(
                 "role employee without an employeeId",
             )),
-            (Some("hr"), id) => Ok(Self::Hr(id.map(parse_id).transpose()?)),
+            (Some("hr"), Some(id)) => Ok(Self::Hr(parse_id(id)?)),
+            (Some("hr"), None) => Err(IdentityError::Invalid(
+                "role hr without the HR user's employeeId",
+            )),
             (Some(_), _) => Err(IdentityError::Invalid("role must be employee or hr")),
             (None, Some(_)) => Err(IdentityError::Invalid("employeeId without a role")),
         }
@@ -103,6 +109,23 @@ impl Caller {
             Self::Employee(_) => "employee",
             Self::Hr(_) => "hr",
             Self::AnonymousDemo => "anonymous-demo",
+        }
+    }
+
+    /// The caller's own id, for logs (none for the anonymous demo).
+    pub fn id(&self) -> Option<EmployeeId> {
+        match self {
+            Self::Employee(id) | Self::Hr(id) => Some(*id),
+            Self::AnonymousDemo => None,
+        }
+    }
+
+    /// Who acts, and in which role, when the caller changes `target`'s vacations.
+    pub fn actor_for(&self, target: EmployeeId) -> Actor {
+        match self {
+            Self::Employee(id) => Actor::employee(*id),
+            Self::Hr(id) => Actor::hr(*id, target),
+            Self::AnonymousDemo => Actor::local_demo(),
         }
     }
 }
@@ -135,14 +158,19 @@ mod tests {
     }
 
     #[test]
-    fn hr_may_act_for_anyone_with_or_without_an_id() {
-        for pairs in [
-            &[("role", "hr")][..],
-            &[("role", "hr"), ("employeeId", "9")][..],
-        ] {
-            let caller = Caller::identify(&attrs(pairs), AnonymousAccess::Refuse).unwrap();
-            assert!(caller.may_act_for(id(1)) && caller.may_act_for(id(777)));
-        }
+    fn hr_may_act_for_anyone_and_for_themselves_only_as_an_employee() {
+        let pairs = &[("role", "hr"), ("employeeId", "9")][..];
+        let caller = Caller::identify(&attrs(pairs), AnonymousAccess::Refuse).unwrap();
+        assert!(caller.may_act_for(id(1)) && caller.may_act_for(id(777)));
+        assert_eq!(caller.actor_for(id(1)).role, domain::ActorRole::Hr);
+        assert_eq!(caller.actor_for(id(9)), Actor::employee(id(9)));
+    }
+
+    /// HR changes are attributed in the history, so HR must say who they are.
+    #[test]
+    fn hr_without_their_own_id_is_refused() {
+        let got = Caller::identify(&attrs(&[("role", "hr")]), AnonymousAccess::HrForLocalDemo);
+        assert!(matches!(got, Err(IdentityError::Invalid(_))), "{got:?}");
     }
 
     #[test]

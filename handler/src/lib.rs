@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use chrono::NaiveDate;
-use domain::DayCountPolicy;
+use domain::{DayCountPolicy, EmployeeId};
 use serde_json::Value;
 use store::{Store, StoreConfig};
 
@@ -55,8 +55,9 @@ pub struct Settings {
     pub anonymous_access: AnonymousAccess,
     /// How booked days are counted.
     pub policy: DayCountPolicy,
-    /// The date taken as today (for "the current year"); the UTC date when `None`. Demos
-    /// and tests pin it so their figures do not depend on when they run.
+    /// The date taken as today (for "the current year" and the date rules); the store's
+    /// clock (the date in the business time zone) when `None`. Demos and tests pin it so
+    /// their figures do not depend on when they run.
     pub today: Option<NaiveDate>,
     /// The longest an event may take: past it the answer is a `FAILURE` saying the
     /// vacation system did not answer in time, well before the Lambda's own timeout.
@@ -86,8 +87,16 @@ pub struct Handler {
 }
 
 impl Handler {
-    /// A handler over `store`.
+    /// A handler over `store`; a pinned [`Settings::today`] becomes the store's clock, so
+    /// the tools and the store's date rules agree on what today is.
     pub fn new(store: Store, settings: Settings) -> Self {
+        let store = match settings.today {
+            Some(today) => {
+                let zone = store.clock().zone();
+                store.with_clock(store::Clock::on(today).in_zone(zone))
+            }
+            None => store,
+        };
         Self { store, settings }
     }
 
@@ -108,6 +117,7 @@ impl Handler {
             &sdk,
             StoreConfig {
                 endpoint_url: config.endpoint_url.clone(),
+                clock: store::Clock::system(config.time_zone),
                 ..StoreConfig::new(config.table_name.clone())
             },
         );
@@ -130,23 +140,43 @@ impl Handler {
     /// Answers one Bedrock event (function-details or OpenAPI) with the response Bedrock
     /// expects. Never fails and never panics on any input: whatever `event` is, the result
     /// is a well-formed answer.
-    #[tracing::instrument(name = "invocation", skip_all)]
     pub async fn handle(&self, event: Value) -> Value {
+        self.handle_within(event, None).await
+    }
+
+    /// [`Handler::handle`] for a Lambda invocation whose own deadline is `lambda_deadline`
+    /// (`LambdaEvent::context.deadline`, milliseconds since the Unix epoch): the answer
+    /// comes within the smaller of [`Settings::deadline`] and that deadline less
+    /// [`DEADLINE_MARGIN`], so a slow DynamoDB is reported, never cut off by Lambda.
+    pub async fn handle_invocation(&self, event: Value, lambda_deadline: u64) -> Value {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let left = Duration::from_millis(lambda_deadline).saturating_sub(now);
+        self.handle_within(event, Some(left)).await
+    }
+
+    #[tracing::instrument(name = "invocation", skip_all)]
+    async fn handle_within(&self, event: Value, lambda_left: Option<Duration>) -> Value {
         let started = Instant::now();
+        let deadline = effective_deadline(self.settings.deadline, lambda_left);
         let envelope = Envelope::read(&event);
         // Boxed: the SDK's futures nest deeply, and callers composing this one (the Lambda
         // runtime's service) would otherwise hit the compiler's type-depth limit.
-        let answered =
-            tokio::time::timeout(self.settings.deadline, Box::pin(self.reply(event))).await;
-        let (tool, reply) =
-            answered.unwrap_or_else(|_| (None, tools::deadline_exceeded(self.settings.deadline)));
-        // Only routing facts and outcome codes: no names, no user text, no arguments.
+        let answered = tokio::time::timeout(deadline, Box::pin(self.reply(event))).await;
+        let (facts, reply) =
+            answered.unwrap_or_else(|_| (Facts::default(), tools::deadline_exceeded(deadline)));
+        // Ids and outcome codes only: no names, no user text, no other arguments.
         tracing::info!(
-            tool = tool.map_or("unknown", |t| t.name),
+            tool = facts.tool.map_or("unknown", |t| t.name),
             style = match envelope.target {
                 event::Target::Function(_) => "function",
                 event::Target::Api { .. } => "openapi",
             },
+            caller_id = facts.caller.and_then(|c| c.id()).map(EmployeeId::get),
+            caller_role = facts.caller.map(|c| c.role()),
+            employee = facts.employee.map(EmployeeId::get),
+            reservation = reply.reservation_id(),
             outcome = reply.code(),
             verdict = ?reply.verdict,
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -155,10 +185,11 @@ impl Handler {
         LambdaResponse::new(&envelope, &reply).into_value()
     }
 
-    async fn reply(&self, raw: Value) -> (Option<&'static Tool>, Reply) {
+    async fn reply(&self, raw: Value) -> (Facts, Reply) {
+        let mut facts = Facts::default();
         let event = match Event::parse(raw) {
             Ok(event) => event,
-            Err(e) => return (None, tools::malformed(&e.0)),
+            Err(e) => return (facts, tools::malformed(&e.0)),
         };
         let tool = match &event {
             Event::Function(e) => catalogue::find(&e.function).ok_or(&e.function),
@@ -166,45 +197,71 @@ impl Handler {
         };
         let tool = match tool {
             Ok(tool) => tool,
-            Err(name) => return (None, tools::unknown_function(name)),
+            Err(name) => return (facts, tools::unknown_function(name)),
         };
+        facts.tool = Some(tool);
         if let Event::Api(e) = &event {
             if !e.http_method.eq_ignore_ascii_case(tool.method.as_str()) {
-                return (Some(tool), tools::wrong_method(tool, &e.http_method));
+                return (facts, tools::wrong_method(tool, &e.http_method));
             }
         }
         let caller =
             match Caller::identify(event.session_attributes(), self.settings.anonymous_access) {
                 Ok(caller) => caller,
-                Err(e) => return (Some(tool), tools::unidentified(&e)),
+                Err(e) => return (facts, tools::unidentified(&e)),
             };
+        facts.caller = Some(caller);
         let request = match event.arguments() {
             Ok(args) => params::parse(tool, &args),
-            Err(e) => return (Some(tool), tools::malformed(&e.0)),
+            Err(e) => return (facts, tools::malformed(&e.0)),
         };
         let request = match request {
             Ok(request) => request,
-            Err(e) => return (Some(tool), tools::invalid_arguments(tool, &e)),
+            Err(e) => return (facts, tools::invalid_arguments(tool, &e)),
         };
+        facts.employee = Some(request.employee());
         if !caller.may_act_for(request.employee()) {
-            return (Some(tool), tools::forbidden(caller, request.employee()));
+            return (facts, tools::forbidden(caller, request.employee()));
         }
-        tracing::debug!(role = caller.role(), "authorized");
         let reply = match request {
             Request::Available { employee, year } => self.available(employee, year).await,
             Request::Reserve { employee, range } => {
-                self.reserve(tool, &event, employee, range).await
+                self.reserve(tool, &event, caller, employee, range).await
             }
             Request::List { employee, year } => self.list(employee, year).await,
-            Request::Cancel { employee, target } => self.cancel(employee, &target).await,
+            Request::Cancel { employee, target } => {
+                self.cancel(&event, caller, employee, &target).await
+            }
         };
-        (Some(tool), reply)
+        (facts, reply)
     }
 
     fn today(&self) -> NaiveDate {
-        self.settings
-            .today
-            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+        self.store.clock().today()
+    }
+}
+
+/// What the log line of a call says about it (ids only).
+#[derive(Debug, Clone, Copy, Default)]
+struct Facts {
+    tool: Option<&'static Tool>,
+    caller: Option<Caller>,
+    employee: Option<EmployeeId>,
+}
+
+/// How long before the Lambda's own deadline the handler answers at the latest, so its
+/// answer (a `FAILURE` saying the system was too slow) still reaches Bedrock.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// The smaller of the configured deadline and the invocation's time left less
+/// [`DEADLINE_MARGIN`] (at least a few milliseconds, to answer at all).
+fn effective_deadline(configured: Duration, lambda_left: Option<Duration>) -> Duration {
+    match lambda_left {
+        Some(left) => configured.min(
+            left.saturating_sub(DEADLINE_MARGIN)
+                .max(Duration::from_millis(10)),
+        ),
+        None => configured,
     }
 }
 
@@ -226,4 +283,24 @@ pub fn init_tracing(format: LogFormat, filter: &str) {
         // Lambda stamps every text line with its own time.
         LogFormat::Text => builder.without_time().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_is_the_smaller_of_the_configured_one_and_the_lambdas_less_a_margin() {
+        let ten = Duration::from_secs(10);
+        assert_eq!(effective_deadline(ten, None), ten);
+        assert_eq!(
+            effective_deadline(ten, Some(Duration::from_secs(3))),
+            Duration::from_millis(2500)
+        );
+        assert_eq!(effective_deadline(ten, Some(Duration::from_secs(60))), ten);
+        assert_eq!(
+            effective_deadline(ten, Some(Duration::ZERO)),
+            Duration::from_millis(10)
+        );
+    }
 }

@@ -188,6 +188,26 @@ impl Reply {
             .and_then(Value::as_str)
             .unwrap_or("ok")
     }
+
+    /// The reservation a booking or cancellation answer is about, for the log line.
+    pub fn reservation_id(&self) -> Option<&str> {
+        ["reservation", "cancelled"]
+            .iter()
+            .find_map(|k| self.body.get(*k)?.get("reservation_id")?.as_str())
+    }
+}
+
+/// The longest answer body sent, in bytes: whatever a call produced, the answer stays
+/// under 64 KB with its envelope.
+pub const MAX_BODY_BYTES: usize = 60 * 1024;
+
+/// `text` cut to at most `max` characters (an ellipsis marks the cut), for echoing values
+/// a caller supplied.
+pub fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
 }
 
 fn object(value: Value) -> Map<String, Value> {
@@ -201,15 +221,32 @@ fn object(value: Value) -> Map<String, Value> {
 impl LambdaResponse {
     /// Shapes `reply` as the answer to the event `envelope` was read from.
     pub fn new(envelope: &Envelope, reply: &Reply) -> Self {
-        let body = Body {
-            body: Value::Object(reply.body.clone()).to_string(),
-        };
+        let mut text = Value::Object(reply.body.clone()).to_string();
+        let mut verdict = reply.verdict;
+        let mut status = reply.status;
+        if text.len() > MAX_BODY_BYTES {
+            tracing::warn!(
+                bytes = text.len(),
+                code = reply.code(),
+                "answer too large, replaced"
+            );
+            let too_large = Reply::problem(
+                Verdict::Reprompt,
+                413,
+                "answer_too_large",
+                "The answer was too large to send. Ask for less at once (for example one year of bookings).",
+                Value::Null,
+            );
+            text = Value::Object(too_large.body).to_string();
+            (verdict, status) = (too_large.verdict, too_large.status);
+        }
+        let body = Body { body: text };
         let response = match &envelope.target {
             Target::Function(function) => ActionResponse::Function(FunctionResult {
                 action_group: envelope.action_group.clone(),
                 function: function.clone(),
                 function_response: FunctionResponse {
-                    response_state: reply.verdict.state(),
+                    response_state: verdict.state(),
                     response_body: TextBody { text: body },
                 },
             }),
@@ -217,7 +254,7 @@ impl LambdaResponse {
                 action_group: envelope.action_group.clone(),
                 api_path: path.clone(),
                 http_method: method.clone(),
-                http_status_code: reply.status,
+                http_status_code: status,
                 response_body: JsonBody { json: body },
             }),
         };
@@ -295,6 +332,28 @@ mod tests {
                 "promptSessionAttributes": {},
             })
         );
+    }
+
+    #[test]
+    fn an_answer_never_exceeds_64_kb() {
+        let huge = "x".repeat(200 * 1024);
+        let reply = Reply::done(huge, Value::Null);
+        let value =
+            LambdaResponse::new(&envelope(Target::Function("f".into())), &reply).into_value();
+        assert!(value.to_string().len() < 64 * 1024);
+        let function = &value["response"]["functionResponse"];
+        assert_eq!(function["responseState"], "REPROMPT");
+        assert!(function["responseBody"]["TEXT"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("answer_too_large"));
+    }
+
+    #[test]
+    fn echoed_values_are_cut_to_a_bounded_length() {
+        assert_eq!(bounded("short", 10), "short");
+        assert_eq!(bounded("ééééé", 3), "ééé…");
+        assert_eq!(bounded(&"y".repeat(10_000), 64).chars().count(), 65);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! What each tool does with the store, and how every outcome becomes a [`Reply`].
 
 use chrono::Datelike;
+use domain::DomainError;
 use domain::{DateRange, EmployeeId, Reservation, YearBalance};
 use futures::future::try_join_all;
 use serde_json::{json, Value};
-use store::{CancelTarget, ReserveRequest, StoreError};
+use store::{Attribution, CancelTarget, ReserveRequest, StoreError};
 
 use crate::catalogue::Tool;
 use crate::event::Event;
@@ -38,11 +39,12 @@ impl Handler {
         }
     }
 
-    /// Books `range`, then reads back what the booking left.
+    /// Books `range` and answers from the committed write: the balances it left.
     pub(crate) async fn reserve(
         &self,
         tool: &Tool,
         event: &Event,
+        caller: Caller,
         employee: EmployeeId,
         range: DateRange,
     ) -> Reply {
@@ -64,54 +66,50 @@ impl Handler {
                 &range,
                 turn,
             ),
+            by: attribution(caller, employee, session_id),
         };
-        let reservation = match self.store.reserve(&request).await {
-            Ok(r) => r,
+        let booking = match self.store.reserve(&request).await {
+            Ok(b) => b,
             Err(e) => return store_problem(&e),
         };
-        // Reading back costs one round trip (the reads run concurrently) and proves the
-        // booking stands: a replay of an already-cancelled request writes nothing.
-        let years: Vec<i32> = reservation
-            .charge()
-            .years()
-            .iter()
-            .map(|c| c.year)
-            .collect();
-        let read = futures::future::try_join(
-            self.store.get_reservation(employee, reservation.id()),
-            self.balances(employee, &years),
-        )
-        .await;
-        let balances = match read {
-            Ok((Some(_), balances)) => balances,
-            Ok((None, _)) => {
-                return Reply::problem(
-                    Verdict::Reprompt,
-                    409,
-                    "request_already_used",
-                    format!(
-                        "This same request already booked {} for employee {employee} earlier in \
-                         this conversation, and that booking has since been cancelled, so nothing \
-                         was booked now. To book these days again, ask again in other words.",
-                        reservation.range()
-                    ),
-                    json!({"reservation_id": reservation.id().as_str()}),
+        let reservation = &booking.reservation;
+        tracing::debug!(reservation = %reservation.id(), "booked");
+        let charged = reservation.charge().total_days();
+        // A replay of a booking that already stood carries no figures of its own: read
+        // them. The booking stands either way, so a failed read only costs the figures.
+        let balances = match booking.balances {
+            Some(balances) => Ok(balances),
+            None => {
+                let years: Vec<i32> = reservation
+                    .charge()
+                    .years()
+                    .iter()
+                    .map(|c| c.year)
+                    .collect();
+                self.balances(employee, &years).await
+            }
+        };
+        let (left, remaining) = match &balances {
+            Ok(b) => (left_text(b), balances_json(b)),
+            Err(e) => {
+                tracing::warn!(error = %e, "booked, but the balance could not be read back");
+                (
+                    "the remaining balance could not be read just now; ask for it again in a moment".to_owned(),
+                    Value::Null,
                 )
             }
-            Err(e) => return store_problem(&e),
         };
-        let charged = reservation.charge().total_days();
         Reply::done(
             format!(
-                "Booked {} for employee {employee} (reservation {}): {charged} day(s) charged; {}.",
+                "Booked {} for employee {employee} (reservation {}): {charged} day(s) charged; {left}.",
                 reservation.range(),
                 reservation.id(),
-                left_text(&balances)
             ),
             json!({
-                "reservation": reservation_json(&reservation),
+                "reservation": reservation_json(reservation),
                 "days_charged": charged,
-                "remaining": balances_json(&balances),
+                "remaining": remaining,
+                "correction": booking.correction,
             }),
         )
     }
@@ -153,29 +151,35 @@ impl Handler {
         )
     }
 
-    /// Cancels a booking, then reads back the refunded balances.
-    pub(crate) async fn cancel(&self, employee: EmployeeId, target: &CancelTarget) -> Reply {
-        let cancelled = match self.store.cancel(employee, target).await {
-            Ok(r) => r,
+    /// Cancels a booking and answers from the committed write: the refunded balances.
+    pub(crate) async fn cancel(
+        &self,
+        event: &Event,
+        caller: Caller,
+        employee: EmployeeId,
+        target: &CancelTarget,
+    ) -> Reply {
+        let session_id = event.session_id().unwrap_or_default();
+        let by = attribution(caller, employee, session_id);
+        let cancelled = match self.store.cancel(employee, target, &by).await {
+            Ok(c) => c,
             Err(e) => return store_problem(&e),
         };
-        let years: Vec<i32> = cancelled.charge().years().iter().map(|c| c.year).collect();
-        let balances = match self.balances(employee, &years).await {
-            Ok(b) => b,
-            Err(e) => return store_problem(&e),
-        };
-        let refunded = cancelled.charge().total_days();
+        let reservation = &cancelled.reservation;
+        tracing::debug!(reservation = %reservation.id(), "cancelled");
+        let refunded = reservation.charge().total_days();
         Reply::done(
             format!(
                 "Cancelled {} for employee {employee} (reservation {}): {refunded} day(s) given back; {}.",
-                cancelled.range(),
-                cancelled.id(),
-                left_text(&balances)
+                reservation.range(),
+                reservation.id(),
+                left_text(&cancelled.balances)
             ),
             json!({
-                "cancelled": reservation_json(&cancelled),
+                "cancelled": reservation_json(reservation),
                 "days_refunded": refunded,
-                "remaining": balances_json(&balances),
+                "remaining": balances_json(&cancelled.balances),
+                "correction": cancelled.correction,
             }),
         )
     }
@@ -189,12 +193,21 @@ impl Handler {
     }
 }
 
+/// Who changes `employee`'s vacations, in which Bedrock session: what the history keeps
+/// (ids only, no words).
+fn attribution(caller: Caller, employee: EmployeeId, session_id: &str) -> Attribution {
+    Attribution::new(
+        caller.actor_for(employee),
+        format!("bedrock-session:{session_id}"),
+    )
+}
+
 fn reservation_json(r: &Reservation) -> Value {
     json!({
         "reservation_id": r.id().as_str(),
         "employee_id": r.employee().get(),
-        "start_date": r.range().start().format("%Y-%m-%d").to_string(),
-        "end_date": r.range().end().format("%Y-%m-%d").to_string(),
+        "start_date": store::keys::iso_date(r.range().start()),
+        "end_date": store::keys::iso_date(r.range().end()),
         "days": r.charge().total_days(),
         "charged_per_year": r.charge().years().iter()
             .map(|c| json!({"year": c.year, "days": c.days}))
@@ -238,7 +251,8 @@ pub(crate) fn unknown_function(name: &str) -> Reply {
         404,
         "unknown_function",
         format!(
-            "There is no function {name:?}. The available functions are: {}.",
+            "There is no function {:?}. The available functions are: {}.",
+            crate::response::bounded(name, 64),
             known.join(", ")
         ),
         json!({ "available_functions": known }),
@@ -252,9 +266,10 @@ pub(crate) fn wrong_method(tool: &Tool, method: &str) -> Reply {
         405,
         "method_not_allowed",
         format!(
-            "{} is called with {}, not {method:?}.",
+            "{} is called with {}, not {:?}.",
             tool.api_path(),
-            tool.method.as_str()
+            tool.method.as_str(),
+            crate::response::bounded(method, 16)
         ),
         json!({ "allowed_method": tool.method.as_str() }),
     )
@@ -360,7 +375,7 @@ pub(crate) fn store_problem(err: &StoreError) -> Reply {
             409,
             "overlap",
             json!({
-                "booked_dates": dates.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect::<Vec<_>>(),
+                "booked_dates": dates.iter().map(|d| store::keys::iso_date(*d)).collect::<Vec<_>>(),
                 "held_by": held_by.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             }),
         ),
@@ -370,6 +385,18 @@ pub(crate) fn store_problem(err: &StoreError) -> Reply {
         StoreError::IdempotencyKeyReused => {
             (Verdict::Reprompt, 409, "request_already_used", Value::Null)
         }
+        StoreError::Domain(DomainError::BookingInThePast { today, .. }) => (
+            Verdict::Reprompt,
+            400,
+            "date_in_the_past",
+            json!({"today": store::keys::iso_date(*today)}),
+        ),
+        StoreError::Domain(DomainError::CancellingTakenLeave { today, .. }) => (
+            Verdict::Refused,
+            409,
+            "leave_already_started",
+            json!({"today": store::keys::iso_date(*today)}),
+        ),
         _ => (Verdict::Reprompt, 400, "invalid_request", Value::Null),
     };
     Reply::problem(verdict, status, code, store_message(err), details)

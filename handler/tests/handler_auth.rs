@@ -89,6 +89,7 @@ async fn only_the_employee_themselves_or_hr_may_act() {
                             range: DateRange::new(day, day).unwrap(),
                             policy: DayCountPolicy::CalendarDays,
                             idempotency_key: IdempotencyKey::new(format!("pre-{slot}")).unwrap(),
+                            by: hr_tests::by_employee(two),
                         };
                         store.reserve(&request).await.unwrap();
                         vec![("employee_id", "2"), ("start_date", &day_text)]

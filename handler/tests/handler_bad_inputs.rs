@@ -255,10 +255,19 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "inactive employee",
-            book("5", "2026-04-01", "2026-04-02"),
+            function_event(
+                "reserve_vacation_time",
+                &[
+                    ("employee_id", "5"),
+                    ("start_date", "2026-04-01"),
+                    ("end_date", "2026-04-02"),
+                ],
+                as_employee(5),
+                "please",
+            ),
             Refused,
             "inactive_employee",
-            "Employee 5 is inactive and cannot book",
+            "Employee 5 is inactive, so only HR can book or cancel their vacations",
         ),
         case(
             "insufficient balance",

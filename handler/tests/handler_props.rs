@@ -142,6 +142,7 @@ fn function_name() -> impl Strategy<Value = String> {
 fn session() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(json!({})),
+        Just(json!({"role": "hr", "employeeId": "900000"})),
         Just(json!({"role": "hr"})),
         Just(json!({"role": "employee", "employeeId": "2"})),
         Just(json!({"role": "employee", "employeeId": "3"})),

@@ -17,12 +17,15 @@ use crate::run::classify;
 use crate::SeedError;
 
 /// The invariants the audit checks, as the report lists them.
-pub const INVARIANTS: [&str; 5] = [
+pub const INVARIANTS: [&str; 8] = [
     "every year balance: total = taken + available, none negative",
-    "every year a reservation charges has a balance whose taken covers its reservations",
-    "every day of every reservation is claimed by that reservation (no day booked twice)",
-    "every day claim belongs to a reservation that covers that day (no orphan claim)",
-    "every employee partition has a profile, and every item reads as what it claims to be",
+    "every year a reservation charges has a balance whose taken is exactly its days taken earlier plus what its reservations charge",
+    "every reservation's days equal the sum of its charges, and its charges are what its day-count policy gives for its dates",
+    "every charged day of every reservation is claimed by that reservation (no day booked twice)",
+    "every day claim belongs to a reservation that charges that day (no orphan claim)",
+    "the history agrees with the reservations: booked and not cancelled exactly when present",
+    "no year, reservation, day or history entry is stored twice",
+    "every key agrees with its item's attributes, every employee partition has a profile, and every item reads as what it claims to be",
 ];
 
 /// What `seeder audit` read and found.
@@ -48,6 +51,8 @@ pub struct Audit {
     pub reservations: u64,
     /// Day claims checked.
     pub claims: u64,
+    /// History entries checked.
+    pub history: u64,
     /// Items outside employee partitions (the seeder's marker), not audited.
     pub other_items: u64,
     /// Partitions read again because the scan found something in them.
@@ -159,6 +164,7 @@ impl Audit {
             balances: report.balances,
             reservations: report.reservations,
             claims: report.claims,
+            history: report.history,
             other_items: report.other_items,
             rechecked_employees: recheck.employees,
             cleared_on_recheck: recheck.cleared,
@@ -189,8 +195,8 @@ impl Audit {
         );
         let _ = writeln!(
             out,
-            "  checked {} employees: {} year balances, {} reservations, {} day claims",
-            self.employees, self.balances, self.reservations, self.claims
+            "  checked {} employees: {} year balances, {} reservations, {} day claims, {} history entries",
+            self.employees, self.balances, self.reservations, self.claims, self.history
         );
         if self.other_items > 0 {
             let _ = writeln!(
@@ -236,6 +242,10 @@ fn finding(violation: &Violation) -> Finding {
         Violation::TakenBelowReserved { .. } => "taken_below_reserved",
         Violation::MissingClaim { .. } => "missing_claim",
         Violation::OrphanClaim { .. } => "orphan_claim",
+        Violation::TakenMismatch { .. } => "taken_mismatch",
+        Violation::Duplicate { .. } => "duplicate",
+        Violation::ReservationWithoutHistory { .. } => "reservation_without_history",
+        Violation::BookedButMissing { .. } => "booked_but_missing",
     };
     Finding {
         kind,
@@ -298,6 +308,7 @@ mod tests {
                 total: 20,
                 taken: 3,
                 available: 18,
+                earlier_taken: Some(0),
             },
         }
     }
@@ -311,6 +322,7 @@ mod tests {
                 balances: 60,
                 reservations: 151,
                 claims: 429,
+                history: 151,
                 other_items: 1,
                 ..AuditReport::default()
             },
@@ -318,7 +330,7 @@ mod tests {
         )
         .render(Output::Text);
         assert!(text.starts_with(
-            "Audit of table hr-vacations at http://localhost:8000 (read-only)\n  read 661 items in 1.2 s (parallel scan of 8 segments, consistent reads)\n  checked 20 employees: 60 year balances, 151 reservations, 429 day claims\n"
+            "Audit of table hr-vacations at http://localhost:8000 (read-only)\n  read 661 items in 1.2 s (parallel scan of 8 segments, consistent reads)\n  checked 20 employees: 60 year balances, 151 reservations, 429 day claims, 151 history entries\n"
         ), "{text}");
         for invariant in INVARIANTS {
             assert!(text.contains(invariant), "{text}");

@@ -25,15 +25,15 @@ use std::ops::RangeInclusive;
 
 use chrono::{Datelike, Days, NaiveDate};
 use domain::{
-    DateRange, DayCountPolicy, Employee, EmployeeId, EmployeeStatus, IdempotencyKey, Reservation,
-    ReservationId, YearBalance, MAX_YEAR,
+    DateRange, DayCountPolicy, Employee, EmployeeId, EmployeeStatus, IdempotencyKey, Incarnation,
+    Reservation, ReservationId, YearBalance, MAX_YEAR,
 };
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use store::{Record, SeedMarker};
 
 /// The version of the generation rules, recorded in the seed marker.
-pub const GENERATOR_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: u32 = 2;
 
 /// The original ten employees, in order: employees 1 to 10.
 pub const NAMES: [&str; 10] = [
@@ -121,24 +121,45 @@ pub struct GeneratedEmployee {
     pub employee: Employee,
     /// One balance per seeded year, oldest first.
     pub balances: Vec<YearBalance>,
+    /// For each balance, in the same order, the days of its `taken` taken earlier,
+    /// outside the system (the rest is what the planned vacations charge).
+    pub earlier_taken: Vec<u32>,
     /// The planned vacations, in date order.
     pub reservations: Vec<Reservation>,
+    /// The seed it was generated from (named in its history entries).
+    pub seed: u64,
+}
+
+/// When a seeded vacation's history says it was booked: the start of its year, 00:00 UTC
+/// (the seeder cannot know when a person booked it, and the time must not depend on when
+/// the seeder runs, or a resumed seed would differ from a single run).
+pub fn seeded_at(year: i32) -> chrono::DateTime<chrono::Utc> {
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
+        .and_utc()
 }
 
 impl GeneratedEmployee {
     /// The records that write this employee.
     pub fn into_records(self) -> impl Iterator<Item = Record> {
-        let id = self.employee.id();
+        let (id, seed) = (self.employee.id(), self.seed);
         std::iter::once(Record::Employee(self.employee))
-            .chain(
-                self.balances
-                    .into_iter()
-                    .map(move |balance| Record::Balance {
-                        employee: id,
-                        balance,
-                    }),
-            )
-            .chain(self.reservations.into_iter().map(Record::Reservation))
+            .chain(self.balances.into_iter().zip(self.earlier_taken).map(
+                move |(balance, earlier_taken)| Record::Balance {
+                    employee: id,
+                    balance,
+                    earlier_taken,
+                },
+            ))
+            .chain(self.reservations.into_iter().map(move |reservation| {
+                let year = reservation.range().start().year();
+                Record::Reservation {
+                    booked_at: seeded_at(year),
+                    request: format!("seed {seed}"),
+                    reservation,
+                }
+            }))
     }
 }
 
@@ -167,7 +188,9 @@ impl Sketch {
             .years
             .iter()
             .flat_map(|y| &y.vacations)
-            .map(|&(_, days)| 1 + u64::from(days))
+            // The reservation, a claim per day (calendar days: every day is charged), and
+            // its history entry.
+            .map(|&(_, days)| 2 + u64::from(days))
             .sum();
         1 + self.years.len() as u64 + vacations
     }
@@ -288,6 +311,7 @@ impl Plan {
         )
         .expect("generated names and titles are short and not blank");
         let mut balances = Vec::with_capacity(sketch.years.len());
+        let mut earlier_taken = Vec::with_capacity(sketch.years.len());
         let mut reservations = Vec::new();
         for year in sketch.years {
             let mut planned = 0;
@@ -297,6 +321,7 @@ impl Plan {
                 reservations.push(reservation);
             }
             let taken = planned + year.earlier_taken;
+            earlier_taken.push(year.earlier_taken);
             balances.push(
                 YearBalance::new(year.year, year.total, taken)
                     .expect("planned and earlier days fit in the year's total"),
@@ -305,7 +330,9 @@ impl Plan {
         GeneratedEmployee {
             employee,
             balances,
+            earlier_taken,
             reservations,
+            seed: self.seed,
         }
     }
 
@@ -321,13 +348,20 @@ impl Plan {
     ) -> Reservation {
         let range = DateRange::new(start, start + Days::new(u64::from(days) - 1))
             .expect("planned vacations are 1 to 5 days");
-        let charge = POLICY
-            .charge(&range)
-            .expect("calendar days always charge at least one day");
         let key = format!("seeder/v{GENERATOR_VERSION}/{}/{year}/{k}", self.seed);
         let key = IdempotencyKey::new(key).expect("the key is short printable ASCII");
-        Reservation::new(ReservationId::derive(id, &key), id, range, charge)
-            .expect("the charge was computed from the range")
+        // Derived, so a resumed seed writes the very items a single run would.
+        let digest = key.digest(id, "incarnation");
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        Reservation::new(
+            ReservationId::derive(id, &key),
+            id,
+            range,
+            POLICY,
+            Incarnation::from_bytes(&first),
+        )
+        .expect("calendar days always charge at least one day")
     }
 
     /// The draws for employee `id`, in a fixed order (part of [`GENERATOR_VERSION`]).
@@ -407,11 +441,21 @@ mod tests {
             balances: e
                 .balances
                 .iter()
-                .map(|b| BalanceFigures {
+                .zip(&e.earlier_taken)
+                .map(|(b, earlier)| BalanceFigures {
                     year: b.year(),
                     total: b.total().into(),
                     taken: b.taken().into(),
                     available: b.available().into(),
+                    earlier_taken: Some((*earlier).into()),
+                })
+                .collect(),
+            history: e
+                .reservations
+                .iter()
+                .map(|r| {
+                    let at = seeded_at(r.range().start().year());
+                    store::bulk::seeded_history(r, at, format!("seed {}", e.seed))
                 })
                 .collect(),
             claims: e
@@ -467,9 +511,10 @@ mod tests {
     }
 
     /// Pinned output: a change here changes every seeded table, and needs a new
-    /// GENERATOR_VERSION.
+    /// GENERATOR_VERSION. (Version 2 derived new reservation ids and added incarnations,
+    /// the days taken earlier and the seeder's history entries; the draws are version 1's.)
     #[test]
-    fn seed_one_still_generates_what_version_one_generated() {
+    fn seed_one_still_generates_what_version_two_generated() {
         let plan = Plan::new(1, 2026, 1).unwrap();
         let e = plan.employee(id(1));
         let summary = format!(
@@ -480,12 +525,23 @@ mod tests {
             e.employee.start_date(),
             e.balances
                 .iter()
-                .map(|b| format!("{}:{}/{}", b.year(), b.taken(), b.total()))
+                .zip(&e.earlier_taken)
+                .map(|(b, earlier)| format!(
+                    "{}:{}/{} ({earlier} earlier)",
+                    b.year(),
+                    b.taken(),
+                    b.total()
+                ))
                 .collect::<Vec<_>>()
                 .join(" "),
             e.reservations
                 .iter()
-                .map(|r| format!("{}={}", r.id(), r.range()))
+                .map(|r| format!(
+                    "{}/{}={}",
+                    r.id(),
+                    &r.incarnation().as_str()[..8],
+                    r.range()
+                ))
                 .collect::<Vec<_>>()
                 .join(" ")
         );
@@ -493,9 +549,9 @@ mod tests {
     }
 
     const PINNED_SEED_ONE: &str = "John Doe Manager Inactive 2020-02-08 \
-        | 2024:6/16 2025:8/28 2026:8/17 \
-        | 257699b096a4=2024-07-13 to 2024-07-17 4043d011ce78=2025-02-03 to 2025-02-03 \
-        addbc80a95d8=2025-05-05 to 2025-05-05 4fc14d107dc9=2025-10-23 to 2025-10-24";
+        | 2024:6/16 (1 earlier) 2025:8/28 (4 earlier) 2026:8/17 (8 earlier) \
+        | 271a87e0abcb/0c63abac=2024-07-13 to 2024-07-17 2f37ea47d7be/69ca9e42=2025-02-03 to 2025-02-03 \
+        1c50188fc9e7/8cdcbbf7=2025-05-05 to 2025-05-05 ce489aa96e24/dac59b28=2025-10-23 to 2025-10-24";
 
     #[test]
     fn the_item_count_is_what_the_records_write() {

@@ -353,7 +353,7 @@ async fn the_audit_of_a_seeded_table_passes_and_counts_every_item() {
     assert_eq!(report["clean"], true);
     assert_eq!(report["items"], before.len() as u64);
     assert_eq!(report["other_items"], 1, "the seed marker");
-    let counted = ["employees", "balances", "reservations", "claims"]
+    let counted = ["employees", "balances", "reservations", "claims", "history"]
         .iter()
         .map(|k| report[k].as_u64().unwrap())
         .sum::<u64>();

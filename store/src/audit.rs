@@ -30,7 +30,11 @@ pub struct AuditReport {
     pub reservations: u64,
     /// Day claims checked.
     pub claims: u64,
-    /// Items outside employee partitions (e.g. the seeder's marker), not audited.
+    /// History entries checked.
+    pub history: u64,
+    /// Items outside employee partitions (e.g. the seeder's marker), not audited. A
+    /// partition key that starts with `EMP#` but names no employee (`EMP#02`, `EMP#x`) is
+    /// not one of these: it is reported unreadable.
     pub other_items: u64,
     /// Broken invariants, by employee.
     pub violations: Vec<Violation>,
@@ -99,6 +103,14 @@ pub fn violation_keys(violation: &Violation) -> Vec<ItemKey> {
             key(keys::day_sk(*date)),
             key(keys::reservation_sk(reservation)),
         ],
+        Violation::TakenMismatch { year, .. } => vec![key(keys::year_sk(*year))],
+        Violation::ReservationWithoutHistory { reservation, .. }
+        | Violation::BookedButMissing { reservation, .. } => {
+            vec![key(keys::reservation_sk(reservation))]
+        }
+        // Keys are unique and agree with attributes when read, so a duplicate can only
+        // come from a ledger assembled elsewhere: there is no key to name.
+        Violation::Duplicate { .. } => vec![],
     }
 }
 
@@ -135,20 +147,23 @@ fn file_item(
 ) {
     report.items += 1;
     let pk = item.get(keys::PK).and_then(|v| v.as_s().ok());
-    let employee = pk
-        .and_then(|pk| pk.strip_prefix("EMP#"))
-        .and_then(|id| EmployeeId::parse(id).ok());
-    let Some(employee) = employee else {
+    let Some(id) = pk.and_then(|pk| pk.strip_prefix("EMP#")) else {
         report.other_items += 1;
         return;
     };
+    let Ok(employee) = EmployeeId::parse(id) else {
+        report.unreadable.push(items::corrupt(
+            item,
+            format!(
+                "the partition key names no employee (employee ids are written as 2, not {id:?})"
+            ),
+        ));
+        return;
+    };
     let partition = partitions.entry(employee).or_default();
-    let ledger = partition.ledger.get_or_insert_with(|| Ledger {
-        employee,
-        balances: Vec::new(),
-        reservations: Vec::new(),
-        claims: Vec::new(),
-    });
+    let ledger = partition
+        .ledger
+        .get_or_insert_with(|| Ledger::empty(employee));
     let filed = match items::entity_of(item) {
         Some(entity::EMPLOYEE) => items::employee_from_item(item).map(|_| {
             partition.has_profile = true;
@@ -165,6 +180,10 @@ fn file_item(
         Some(entity::DAY_CLAIM) => items::day_claim_from_item(item).map(|c| {
             report.claims += 1;
             ledger.claims.push(c);
+        }),
+        Some(entity::HISTORY) => items::history_from_item(item).map(|h| {
+            report.history += 1;
+            ledger.history.push(h);
         }),
         other => Err(items::corrupt(
             item,
@@ -356,8 +375,15 @@ mod tests {
     fn reservation() -> Reservation {
         let range = DateRange::parse("2026-02-02", "2026-02-03").unwrap();
         let id = ReservationId::derive(employee(), &IdempotencyKey::new("k").unwrap());
-        let charge = DayCountPolicy::CalendarDays.charge(&range).unwrap();
-        Reservation::new(id, employee(), range, charge).unwrap()
+        let incarnation = domain::Incarnation::parse("0123456789abcdef").unwrap();
+        Reservation::new(
+            id,
+            employee(),
+            range,
+            DayCountPolicy::CalendarDays,
+            incarnation,
+        )
+        .unwrap()
     }
 
     fn file_all(items: &[Item]) -> AuditReport {
@@ -388,11 +414,17 @@ mod tests {
             )
             .unwrap(),
         );
+        let booked = crate::bulk::seeded_history(
+            &r,
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+            "seed 1".into(),
+        );
         let mut all = vec![
             items::day_claim_item(employee(), r.range().end(), r.id()),
-            items::balance_item(employee(), &YearBalance::new(2026, 10, 2).unwrap()),
+            items::balance_item_with(employee(), &YearBalance::new(2026, 10, 2).unwrap(), 0),
             items::reservation_item(&r),
             profile,
+            items::history_item(&booked),
             items::day_claim_item(employee(), r.range().start(), r.id()),
             items::key("META".into(), "SEED".into()),
         ];
@@ -403,9 +435,10 @@ mod tests {
                 report.items,
                 report.employees,
                 report.claims,
+                report.history,
                 report.other_items
             ),
-            (6, 1, 2, 1)
+            (7, 1, 2, 1, 1)
         );
 
         all.remove(0); // a claim goes missing
@@ -431,6 +464,7 @@ mod tests {
             total: 1,
             taken: 1,
             available: 1,
+            earlier_taken: Some(0),
         };
         let e = employee();
         assert_eq!(
@@ -476,6 +510,20 @@ mod tests {
             ["EMP#3 / DAY#2026-02-02", res.as_str()]
         );
         assert_eq!(profile_key(e).to_string(), "EMP#3 / PROFILE");
+    }
+
+    /// `EMP#02` is no employee's partition and no foreign item either: it is reported.
+    #[test]
+    fn a_partition_key_that_names_no_employee_is_unreadable_not_foreign() {
+        let mut profile = items::key("EMP#02".into(), "PROFILE".into());
+        profile.insert("entity".into(), AttributeValue::S("Employee".into()));
+        let report = file_all(&[profile, items::key("META".into(), "SEED".into())]);
+        assert_eq!(report.other_items, 1, "only the marker");
+        assert!(
+            matches!(&report.unreadable[..], [StoreError::CorruptItem { pk, .. }] if pk == "EMP#02"),
+            "{report:?}"
+        );
+        assert!(!report.is_clean());
     }
 
     #[test]

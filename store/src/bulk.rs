@@ -68,10 +68,22 @@ pub enum Record {
         employee: EmployeeId,
         /// The balance.
         balance: YearBalance,
+        /// Of its `taken`, the days taken outside the system (not by its reservations).
+        earlier_taken: u32,
     },
-    /// A reservation, written with one day claim per day it books. The balances it
-    /// charges are not touched: write them, already charged, as [`Record::Balance`].
-    Reservation(Reservation),
+    /// A reservation, written with one day claim per day it charges and the history
+    /// entry that books it: by the seeder, at `booked_at`, in `request`, with no balance
+    /// figures (the balances it charges are not touched: write them, already charged, as
+    /// [`Record::Balance`]). The entry's id is the start of the incarnation, so the same
+    /// record always writes the same items.
+    Reservation {
+        /// The reservation.
+        reservation: Reservation,
+        /// When the history says it was booked.
+        booked_at: chrono::DateTime<chrono::Utc>,
+        /// The request the history names (e.g. the seed).
+        request: String,
+    },
 }
 
 impl Record {
@@ -79,25 +91,56 @@ impl Record {
     pub fn item_count(&self) -> usize {
         match self {
             Self::Employee(_) | Self::Balance { .. } => 1,
-            Self::Reservation(r) => 1 + r.range().calendar_days() as usize,
+            Self::Reservation { reservation, .. } => 2 + reservation.claimed_days().count(),
         }
     }
 
     fn into_items(self) -> Vec<Item> {
         match self {
             Self::Employee(employee) => vec![items::employee_item(&employee)],
-            Self::Balance { employee, balance } => vec![items::balance_item(employee, &balance)],
-            Self::Reservation(r) => {
-                let mut out = Vec::with_capacity(1 + r.range().calendar_days() as usize);
+            Self::Balance {
+                employee,
+                balance,
+                earlier_taken,
+            } => vec![items::balance_item_with(employee, &balance, earlier_taken)],
+            Self::Reservation {
+                reservation: r,
+                booked_at,
+                request,
+            } => {
+                let mut out = Vec::with_capacity(2 + r.range().calendar_days() as usize);
                 out.push(items::reservation_item(&r));
                 out.extend(
-                    r.range()
-                        .days()
+                    r.claimed_days()
                         .map(|day| items::day_claim_item(r.employee(), day, r.id())),
                 );
+                out.push(items::history_item(&seeded_history(&r, booked_at, request)));
                 out
             }
         }
+    }
+}
+
+/// The history entry [`Record::Reservation`] writes for a seeded reservation.
+pub fn seeded_history(
+    r: &Reservation,
+    at: chrono::DateTime<chrono::Utc>,
+    request: String,
+) -> domain::history::HistoryEntry {
+    domain::history::HistoryEntry {
+        id: r.incarnation().as_str()[..8].to_owned(),
+        at,
+        employee: r.employee(),
+        kind: domain::history::ChangeKind::Booked,
+        reservation: r.id().clone(),
+        incarnation: r.incarnation().clone(),
+        range: r.range(),
+        policy: r.policy(),
+        days: r.charge().years().to_vec(),
+        balances: Vec::new(),
+        actor: domain::Actor::seeder(),
+        request,
+        correction: false,
     }
 }
 
@@ -119,6 +162,7 @@ impl Default for BulkOptions {
                 max_attempts: 10,
                 base_delay: Duration::from_millis(50),
                 max_delay: Duration::from_secs(5),
+                ..RetryPolicy::default()
             },
         }
     }
@@ -593,8 +637,16 @@ mod tests {
     fn reservation(n: u32, start: &str, end: &str) -> Reservation {
         let range = DateRange::parse(start, end).unwrap();
         let rid = ReservationId::derive(id(n), &IdempotencyKey::new("bulk-test").unwrap());
-        let charge = DayCountPolicy::CalendarDays.charge(&range).unwrap();
-        Reservation::new(rid, id(n), range, charge).unwrap()
+        let incarnation = domain::Incarnation::parse("0123456789abcdef").unwrap();
+        Reservation::new(rid, id(n), range, DayCountPolicy::CalendarDays, incarnation).unwrap()
+    }
+
+    fn seeded(r: Reservation) -> Record {
+        Record::Reservation {
+            reservation: r,
+            booked_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            request: "seed 1".into(),
+        }
     }
 
     fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -606,6 +658,7 @@ mod tests {
             max_attempts,
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(2),
+            ..RetryPolicy::default()
         }
     }
 
@@ -616,14 +669,27 @@ mod tests {
     }
 
     #[test]
-    fn a_reservation_expands_to_its_item_and_one_claim_per_day_as_a_booking_writes_them() {
+    fn a_reservation_expands_to_its_item_one_claim_per_day_and_its_history_entry() {
         let r = reservation(4, "2025-12-30", "2026-01-02");
-        let record = Record::Reservation(r.clone());
-        assert_eq!(record.item_count(), 5);
+        let record = seeded(r.clone());
+        assert_eq!(record.item_count(), 6);
         let written = record.into_items();
-        assert_eq!(written.len(), 5);
+        assert_eq!(written.len(), 6);
         assert_eq!(written[0], items::reservation_item(&r));
-        let days: Vec<&str> = written[1..].iter().map(|i| text(i, "SK")).collect();
+        let history = items::history_from_item(&written[5]).unwrap();
+        assert_eq!(
+            (history.reservation, history.incarnation, history.actor),
+            (
+                r.id().clone(),
+                r.incarnation().clone(),
+                domain::Actor::seeder()
+            )
+        );
+        assert_eq!(
+            text(&written[5], "SK"),
+            "HIST#2026-01-01T00:00:00.000Z#01234567"
+        );
+        let days: Vec<&str> = written[1..5].iter().map(|i| text(i, "SK")).collect();
         assert_eq!(
             days,
             [
@@ -633,7 +699,7 @@ mod tests {
                 "DAY#2026-01-02"
             ]
         );
-        for claim in &written[1..] {
+        for claim in &written[1..5] {
             assert_eq!(text(claim, "PK"), "EMP#4");
             assert_eq!(text(claim, "reservation_id"), r.id().as_str());
         }
@@ -645,26 +711,23 @@ mod tests {
         let record = Record::Balance {
             employee: id(3),
             balance,
+            earlier_taken: 1,
         };
         assert_eq!(record.item_count(), 1);
         assert_eq!(
             record.into_items(),
-            vec![items::balance_item(id(3), &balance)]
+            vec![items::balance_item_with(id(3), &balance, 1)]
         );
         assert_eq!(employee(3).into_items().len(), 1);
     }
 
     #[test]
     fn records_are_cut_into_batches_of_twenty_five_items_in_order() {
-        // 20 profiles, then a 10-day reservation (11 items) that straddles the boundary.
+        // 20 profiles, then a 10-day reservation (12 items) that straddles the boundary.
         let mut records: Vec<Record> = (1..=20).map(employee).collect();
-        records.push(Record::Reservation(reservation(
-            21,
-            "2026-03-01",
-            "2026-03-10",
-        )));
+        records.push(seeded(reservation(21, "2026-03-01", "2026-03-10")));
         let cut: Vec<Vec<Item>> = batches(records.into_iter()).collect();
-        assert_eq!(cut.iter().map(Vec::len).collect::<Vec<_>>(), [25, 6]);
+        assert_eq!(cut.iter().map(Vec::len).collect::<Vec<_>>(), [25, 7]);
         assert_eq!(
             text(&cut[0][20], "SK"),
             format!("RES#{}", text(&cut[0][20], "reservation_id"))

@@ -1,16 +1,21 @@
-//! Cancelling: read the reservation, then undo it in one conditional transaction.
+//! Cancelling: read the reservation and its balances, then undo it in one conditional
+//! transaction that also writes its history entry.
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
-};
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
 use chrono::NaiveDate;
-use domain::{DomainError, EmployeeId, IdempotencyKey, Reservation, ReservationId};
+use domain::history::{ChangeKind, HistoryEntry};
+use domain::{rules, EmployeeId, Reservation, ReservationId, YearBalance};
 
+use crate::change::{
+    self, balance_now, refused, Action, Applied, Attribution, BalanceNow, Direction, Plan,
+};
+use crate::error::Inconsistency;
 use crate::items;
 use crate::keys;
-use crate::reserve::client_token;
 use crate::retry::Attempt;
+use crate::token;
 use crate::transact::unexpected;
 use crate::{Store, StoreError};
 
@@ -32,122 +37,182 @@ impl std::fmt::Display for CancelTarget {
     }
 }
 
-enum Step {
-    Reservation,
-    Claim,
-    Balance { year: i32, days: u32 },
+/// A cancellation that was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    /// The reservation that no longer exists.
+    pub reservation: Reservation,
+    /// Each refunded year's balance right after the cancellation, from the write itself.
+    pub balances: Vec<YearBalance>,
+    /// Whether an HR user cancelled days before today.
+    pub correction: bool,
 }
 
-fn build(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::dynamo("TransactWriteItems", e)
-}
-
+/// The transaction that cancels `reservation`, from the balances `before`.
 fn plan(
     table: &str,
     reservation: &Reservation,
-) -> Result<(Vec<TransactWriteItem>, Vec<Step>), StoreError> {
-    let pk = keys::employee_pk(reservation.employee());
-    let rid = AttributeValue::S(reservation.id().to_string());
-    let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
-    let iso = |d: NaiveDate| AttributeValue::S(keys::iso_date(d));
-    let mut items = Vec::new();
-    let mut steps = Vec::new();
-
-    let delete = Delete::builder()
-        .table_name(table)
-        .set_key(Some(items::key(
-            pk.clone(),
-            keys::reservation_sk(reservation.id()),
-        )))
-        .condition_expression("attribute_exists(PK) AND start_date = :start AND end_date = :end")
-        .expression_attribute_values(":start", iso(reservation.range().start()))
-        .expression_attribute_values(":end", iso(reservation.range().end()))
-        .return_values_on_condition_check_failure(all_old.clone())
-        .build()
-        .map_err(build)?;
-    items.push(TransactWriteItem::builder().delete(delete).build());
-    steps.push(Step::Reservation);
-
-    for day in reservation.range().days() {
-        let delete = Delete::builder()
-            .table_name(table)
-            .set_key(Some(items::key(pk.clone(), keys::day_sk(day))))
-            .condition_expression("reservation_id = :rid")
-            .expression_attribute_values(":rid", rid.clone())
-            .return_values_on_condition_check_failure(all_old.clone())
-            .build()
-            .map_err(build)?;
-        items.push(TransactWriteItem::builder().delete(delete).build());
-        steps.push(Step::Claim);
+    before: &BTreeMap<i32, YearBalance>,
+    history: &HistoryEntry,
+    check_active: bool,
+    token: String,
+) -> Result<Plan, StoreError> {
+    let employee = reservation.employee();
+    let pk = keys::employee_pk(employee);
+    let mut plan = Plan::new(token);
+    // HR may cancel for an inactive employee; everyone else needs them Active.
+    plan.check_employee(table, employee, check_active)?;
+    plan.delete_if(
+        table,
+        items::key(pk.clone(), keys::reservation_sk(reservation.id())),
+        "incarnation = :incarnation",
+        HashMap::from([(
+            ":incarnation".to_owned(),
+            AttributeValue::S(reservation.incarnation().to_string()),
+        )]),
+        Action::Reservation,
+    )?;
+    for day in reservation.claimed_days() {
+        plan.delete_if(
+            table,
+            items::key(pk.clone(), keys::day_sk(day)),
+            "reservation_id = :rid",
+            HashMap::from([(
+                ":rid".to_owned(),
+                AttributeValue::S(reservation.id().to_string()),
+            )]),
+            Action::Claim(day),
+        )?;
     }
-
     for charge in reservation.charge().years() {
-        let update = Update::builder()
-            .table_name(table)
-            .set_key(Some(items::key(pk.clone(), keys::year_sk(charge.year))))
-            .update_expression("SET #available = #available + :days, #taken = #taken - :days")
-            .condition_expression("attribute_exists(PK) AND #taken >= :days")
-            .expression_attribute_names("#available", "available")
-            .expression_attribute_names("#taken", "taken")
-            .expression_attribute_values(":days", AttributeValue::N(charge.days.to_string()))
-            .return_values_on_condition_check_failure(all_old.clone())
-            .build()
-            .map_err(build)?;
-        items.push(TransactWriteItem::builder().update(update).build());
-        steps.push(Step::Balance {
-            year: charge.year,
-            days: charge.days,
-        });
+        plan.change_balance(
+            table,
+            employee,
+            charge.year,
+            charge.days,
+            before.get(&charge.year).copied(),
+            Direction::GiveBack,
+        )?;
     }
-    Ok((items, steps))
+    plan.put_new(table, items::history_item(history), Action::History)?;
+    Ok(plan)
 }
 
+/// Reads why DynamoDB refused a cancellation. The employee's profile comes first, then
+/// whether the reservation is still the one read; with the reservation in place, a missing
+/// claim or balance, or a refund larger than `taken`, is stored data that contradicts
+/// itself (a dependency failure, never the user's mistake); a balance that merely moved is
+/// planned again.
 fn interpret(
     reservation: &Reservation,
-    steps: &[Step],
+    actions: &[Action],
     reasons: &[CancellationReason],
-) -> Attempt<Reservation> {
+) -> Attempt<Applied> {
     let employee = reservation.employee();
-    for (step, reason) in steps.iter().zip(reasons) {
-        if reason.code() != Some("ConditionalCheckFailed") {
-            continue;
-        }
-        let error = match step {
-            // Cancelled or changed concurrently since we read it.
-            Step::Reservation | Step::Claim => StoreError::ReservationNotFound {
-                employee,
-                target: reservation.id().to_string(),
-            },
-            Step::Balance { year, days } => match reason.item() {
-                None => StoreError::NoBalanceForYear {
+    let pk = || keys::employee_pk(employee);
+    let mut inconsistent = None;
+    let mut moved = Vec::new();
+    for (action, reason) in actions.iter().zip(reasons).filter(|(_, r)| refused(r)) {
+        match action {
+            Action::EmployeeCheck => {
+                let error = match reason.item() {
+                    None => StoreError::EmployeeNotFound(employee),
+                    Some(item) => match items::employee_from_item(item) {
+                        Ok(_) => StoreError::EmployeeInactive(employee),
+                        Err(e) => e,
+                    },
+                };
+                return Attempt::Done(Err(error));
+            }
+            // Cancelled (and perhaps booked again) since we read it.
+            Action::Reservation => {
+                return Attempt::Done(Err(StoreError::ReservationNotFound {
                     employee,
-                    year: *year,
-                },
-                Some(item) => match items::balance_figures_from_item(item) {
-                    Ok(f) => StoreError::Domain(DomainError::RefundExceedsTaken {
-                        year: *year,
-                        taken: u32::try_from(f.taken).unwrap_or(0),
-                        requested: *days,
-                    }),
-                    Err(e) => e,
-                },
-            },
-        };
-        return Attempt::Done(Err(error));
+                    target: reservation.id().to_string(),
+                }))
+            }
+            Action::Claim(date) => {
+                inconsistent = inconsistent.or(Some(StoreError::Inconsistent {
+                    pk: pk(),
+                    sk: keys::day_sk(*date),
+                    problem: Inconsistency::MissingClaim,
+                }));
+            }
+            Action::Balance { year, days, before } => {
+                let sk = keys::year_sk(*year);
+                match balance_now(reason) {
+                    Err(e) => return Attempt::Done(Err(e)),
+                    Ok(BalanceNow::Missing) => {
+                        inconsistent = inconsistent.or(Some(StoreError::Inconsistent {
+                            pk: pk(),
+                            sk,
+                            problem: Inconsistency::MissingBalance,
+                        }));
+                    }
+                    Ok(BalanceNow::Is(now)) if now.taken() < *days => {
+                        inconsistent = inconsistent.or(Some(StoreError::Inconsistent {
+                            pk: pk(),
+                            sk,
+                            problem: Inconsistency::RefundExceedsTaken {
+                                taken: now.taken(),
+                                requested: *days,
+                            },
+                        }));
+                    }
+                    Ok(BalanceNow::Is(now)) if Some(now) != *before => moved.push(now),
+                    Ok(BalanceNow::Is(_)) => {}
+                }
+            }
+            Action::History => {}
+        }
     }
-    Attempt::Done(Err(unexpected(reasons)))
+    match inconsistent {
+        Some(error) => Attempt::Done(Err(error)),
+        None if !moved.is_empty() => Attempt::Done(Ok(Applied::Moved(moved))),
+        None => Attempt::Done(Err(unexpected(reasons))),
+    }
+}
+
+/// Refuses before writing what the read already shows to be inconsistent: a charged year
+/// with no balance, or fewer days taken than the refund gives back.
+fn check_refundable(
+    reservation: &Reservation,
+    before: &BTreeMap<i32, YearBalance>,
+) -> Result<(), StoreError> {
+    for charge in reservation.charge().years() {
+        let problem = match before.get(&charge.year) {
+            None => Inconsistency::MissingBalance,
+            Some(b) if b.taken() < charge.days => Inconsistency::RefundExceedsTaken {
+                taken: b.taken(),
+                requested: charge.days,
+            },
+            Some(_) => continue,
+        };
+        return Err(StoreError::Inconsistent {
+            pk: keys::employee_pk(reservation.employee()),
+            sk: keys::year_sk(charge.year),
+            problem,
+        });
+    }
+    Ok(())
 }
 
 impl Store {
-    /// Cancels a reservation: deletes it and its day claims and refunds each charged
-    /// year, all in one transaction conditioned on the reservation and its claims being
-    /// exactly as read. Returns the cancelled reservation.
-    #[tracing::instrument(skip(self), fields(employee = %employee))]
+    /// Cancels a reservation: deletes it and its day claims, gives each charged year its
+    /// days back and writes a history entry, all in one transaction conditioned on the
+    /// reservation being the very incarnation read and the balances the very figures read.
+    ///
+    /// An employee (and HR acting on their own vacation) may cancel only a reservation that
+    /// has not started, and only while Active; HR may cancel any, as a correction when it
+    /// has started. Returns what the table now holds: the cancelled reservation and the
+    /// balances after the refund.
+    #[tracing::instrument(skip(self, by), fields(employee = %employee, actor = %by.actor))]
     pub async fn cancel(
         &self,
         employee: EmployeeId,
         target: &CancelTarget,
-    ) -> Result<Reservation, StoreError> {
+        by: &Attribution,
+    ) -> Result<Cancellation, StoreError> {
         let not_found = || StoreError::ReservationNotFound {
             employee,
             target: target.to_string(),
@@ -159,22 +224,84 @@ impl Store {
                 .await?
                 .ok_or_else(not_found)?,
         };
-        let reservation = self
-            .get_reservation(employee, &id)
-            .await?
-            .ok_or_else(not_found)?;
-        let (items, steps) = plan(&self.table, &reservation)?;
-        let identity = format!(
-            "{}/{}/{}",
-            reservation.id(),
-            reservation.range().start(),
-            reservation.range().end()
-        );
-        let token = client_token(&IdempotencyKey::new(identity)?, employee, "cancel");
-
-        self.transact(&items, &token, reservation.clone(), |reasons| {
-            interpret(&reservation, &steps, reasons)
+        let reservation = match self.get_reservation(employee, &id).await? {
+            Some(r) => r,
+            // A claim naming a reservation that does not exist: the table contradicts
+            // itself, and saying "not found" would leave the day blocked for good.
+            None if matches!(target, CancelTarget::Covering(_)) => {
+                return Err(StoreError::Inconsistent {
+                    pk: keys::employee_pk(employee),
+                    sk: keys::reservation_sk(&id),
+                    problem: Inconsistency::MissingReservation,
+                })
+            }
+            None => return Err(not_found()),
+        };
+        let correction =
+            rules::check_cancelling(&reservation.range(), self.clock.today(), &by.actor)?;
+        let years: Vec<i32> = reservation
+            .charge()
+            .years()
+            .iter()
+            .map(|c| c.year)
+            .collect();
+        let mut before = self.year_balances(employee, &years).await?;
+        for round in 0..change::MAX_REPLANS {
+            if round > 0 {
+                change::pause_before_replanning(round).await;
+            }
+            check_refundable(&reservation, &before)?;
+            let changes = change::balance_changes(&reservation, &before, Direction::GiveBack);
+            let history = change::entry(
+                self.clock.now(),
+                ChangeKind::Cancelled,
+                &reservation,
+                changes,
+                by,
+                correction.0,
+            );
+            // This cancellation of this incarnation: no earlier cancellation of the same
+            // reservation id can be replayed in its place.
+            let token = token::client_token(
+                &self.table,
+                "cancel",
+                &[
+                    &employee.to_string(),
+                    reservation.id().as_str(),
+                    reservation.incarnation().as_str(),
+                    &history.id,
+                ],
+            );
+            let check_active = !by.actor.has_hr_authority();
+            let plan = plan(
+                &self.table,
+                &reservation,
+                &before,
+                &history,
+                check_active,
+                token,
+            )?;
+            let applied = self
+                .transact(&plan.items, &plan.token, Applied::Done, |reasons| {
+                    interpret(&reservation, &plan.actions, reasons)
+                })
+                .await?;
+            match applied {
+                Applied::Done => {
+                    return Ok(Cancellation {
+                        balances: change::balances_after(&history)?,
+                        reservation,
+                        correction: correction.0,
+                    })
+                }
+                Applied::Moved(now) => change::moved_to(&mut before, now),
+                Applied::Replayed(_) => return Err(unexpected(&[])),
+            }
+        }
+        Err(StoreError::Contention {
+            operation: "TransactWriteItems",
+            attempts: change::MAX_REPLANS,
+            reason: "the balance kept changing under concurrent changes".to_owned(),
         })
-        .await
     }
 }

@@ -13,8 +13,8 @@ pub enum StoreError {
     /// No profile for that employee.
     #[error("employee {0} does not exist")]
     EmployeeNotFound(EmployeeId),
-    /// The employee is inactive and may not book.
-    #[error("employee {0} is inactive and cannot book vacations")]
+    /// The employee is inactive: only HR may book or cancel their vacations.
+    #[error("employee {0} is inactive, so only HR can book or cancel their vacations")]
     EmployeeInactive(EmployeeId),
     /// The employee has no balance for a year the request touches.
     #[error("employee {employee} has no vacation balance for {year}")]
@@ -89,6 +89,18 @@ pub enum StoreError {
         /// How long we waited.
         seconds: u64,
     },
+    /// The stored data contradicts itself where a change needs it to agree (a reservation
+    /// without its claim or its balance, a refund larger than `taken`): nothing was
+    /// written, and the data needs an administrator, not a different request.
+    #[error("stored data is inconsistent at {pk} / {sk}: {problem}")]
+    Inconsistent {
+        /// The partition key of the item concerned.
+        pk: String,
+        /// Its sort key.
+        sk: String,
+        /// What is wrong.
+        problem: Inconsistency,
+    },
     /// A stored item that cannot be read back as a valid domain value.
     #[error("stored item {pk} / {sk} is invalid")]
     CorruptItem {
@@ -139,6 +151,7 @@ impl StoreError {
                 | Self::TableNotFound { .. }
                 | Self::TableNotReady { .. }
                 | Self::CorruptItem { .. }
+                | Self::Inconsistent { .. }
                 | Self::Contention { .. }
                 | Self::UnexpectedCancellation { .. }
                 | Self::Dynamo { .. }
@@ -152,6 +165,28 @@ impl StoreError {
             source: Box::new(err.into()),
         }
     }
+}
+
+/// What is inconsistent in [`StoreError::Inconsistent`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Inconsistency {
+    /// A reservation's day has no claim, or another reservation's.
+    #[error("the reservation's day claim is missing or names another reservation")]
+    MissingClaim,
+    /// A day claim names a reservation that does not exist.
+    #[error("a day claim names this reservation, which does not exist")]
+    MissingReservation,
+    /// A charged year has no balance item.
+    #[error("the balance of a year the reservation charges is missing")]
+    MissingBalance,
+    /// Giving the days back would make `taken` negative.
+    #[error("refunding {requested} day(s) would exceed the {taken} day(s) taken")]
+    RefundExceedsTaken {
+        /// Stored `taken`.
+        taken: u32,
+        /// Days the refund gives back.
+        requested: u32,
+    },
 }
 
 fn list_dates(dates: &[NaiveDate]) -> String {

@@ -20,6 +20,8 @@ pub const YEAR_PREFIX: &str = "YEAR#";
 pub const RESERVATION_PREFIX: &str = "RES#";
 /// Sort-key prefix of day claims.
 pub const DAY_PREFIX: &str = "DAY#";
+/// Sort-key prefix of history entries.
+pub const HISTORY_PREFIX: &str = "HIST#";
 
 /// `EMP#<id>`: the partition holding everything about one employee.
 pub fn employee_pk(id: EmployeeId) -> String {
@@ -39,6 +41,17 @@ pub fn reservation_sk(id: &ReservationId) -> String {
 /// `DAY#<yyyy-mm-dd>`.
 pub fn day_sk(date: NaiveDate) -> String {
     format!("{DAY_PREFIX}{}", IsoDate(date))
+}
+
+/// `HIST#<time>#<entry id>`: the time in UTC with milliseconds, so entries sort in the
+/// order they were written.
+pub fn history_sk(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
+    format!("{HISTORY_PREFIX}{}#{id}", timestamp(at))
+}
+
+/// A time as stored: RFC 3339 in UTC with milliseconds (`2026-03-01T12:00:00.000Z`).
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// `yyyy-mm-dd`, as every date is stored (the domain's years have four digits).
@@ -76,6 +89,11 @@ mod tests {
         assert_eq!(day_sk(date), "DAY#2026-01-24");
         let rid = ReservationId::parse("0123456789ab").unwrap();
         assert_eq!(reservation_sk(&rid), "RES#0123456789ab");
+        let at = "2026-03-01T12:00:00.5Z".parse().unwrap();
+        assert_eq!(
+            history_sk(at, "00ff00ff00ff"),
+            "HIST#2026-03-01T12:00:00.500Z#00ff00ff00ff"
+        );
     }
 
     #[test]

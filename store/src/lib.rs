@@ -39,6 +39,8 @@
 mod audit;
 pub mod bulk;
 mod cancel;
+mod change;
+mod clock;
 mod error;
 mod items;
 pub mod keys;
@@ -46,15 +48,18 @@ mod queries;
 mod reserve;
 mod retry;
 mod table;
+mod token;
 mod transact;
 
 use aws_sdk_dynamodb::Client;
 
 pub use audit::{profile_key, violation_keys, AuditReport, ItemKey, Recheck};
 pub use bulk::{BulkOptions, BulkReport, MarkerWrite, Record, SeedMarker, BATCH_SIZE};
-pub use cancel::CancelTarget;
-pub use error::StoreError;
-pub use reserve::ReserveRequest;
+pub use cancel::{CancelTarget, Cancellation};
+pub use change::Attribution;
+pub use clock::{Clock, UnknownTimeZone};
+pub use error::{Inconsistency, StoreError};
+pub use reserve::{Booking, ReserveRequest};
 pub use retry::RetryPolicy;
 
 /// Where the table is and how to talk to it.
@@ -67,6 +72,8 @@ pub struct StoreConfig {
     pub endpoint_url: Option<String>,
     /// Retries of transactions cancelled by contention or throttling.
     pub retry: RetryPolicy,
+    /// Where today's date comes from.
+    pub clock: Clock,
 }
 
 impl StoreConfig {
@@ -76,6 +83,7 @@ impl StoreConfig {
             table_name: table_name.into(),
             endpoint_url: None,
             retry: RetryPolicy::default(),
+            clock: Clock::default(),
         }
     }
 }
@@ -96,6 +104,7 @@ pub struct Store {
     client: Client,
     table: String,
     retry: RetryPolicy,
+    clock: Clock,
 }
 
 impl Store {
@@ -105,13 +114,28 @@ impl Store {
             client,
             table: table_name.into(),
             retry: RetryPolicy::default(),
+            clock: Clock::default(),
         }
     }
 
     /// A store built from the shared SDK configuration and the store's own settings.
     pub fn from_sdk_config(sdk: &aws_config::SdkConfig, config: StoreConfig) -> Self {
         let client = dynamodb_client(sdk, config.endpoint_url.as_deref());
-        Self::new(client, config.table_name).with_retry(config.retry)
+        Self::new(client, config.table_name)
+            .with_retry(config.retry)
+            .with_clock(config.clock)
+    }
+
+    /// The same store with another clock (a business time zone, or a date pinned for
+    /// tests and demos).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// The same store with another retry policy.

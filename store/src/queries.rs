@@ -134,6 +134,36 @@ impl Store {
     }
 
     /// The reservation that books `date` for the employee, if any.
+    /// The employee's history, oldest first: every booking and cancellation, with who made
+    /// it and the balances before and after. Fails with [`StoreError::EmployeeNotFound`]
+    /// when there is no such employee.
+    #[tracing::instrument(skip(self))]
+    pub async fn history(
+        &self,
+        employee: EmployeeId,
+    ) -> Result<Vec<domain::history::HistoryEntry>, StoreError> {
+        // `HIST#…` sorts just before `PROFILE`, so one range query returns the history and
+        // the profile (proving the employee exists).
+        let found = self
+            .query_partition(employee, Some((keys::HISTORY_PREFIX, keys::PROFILE)))
+            .await?;
+        let mut exists = false;
+        let mut history = Vec::new();
+        for item in &found {
+            match items::entity_of(item) {
+                Some(entity::EMPLOYEE) => exists = true,
+                Some(entity::HISTORY) => history.push(items::history_from_item(item)?),
+                _ => {}
+            }
+        }
+        if !exists {
+            return Err(StoreError::EmployeeNotFound(employee));
+        }
+        // By time; within one millisecond a booking before the cancellation of it.
+        history.sort_by_key(|h| (h.at, h.kind == domain::history::ChangeKind::Cancelled));
+        Ok(history)
+    }
+
     pub(crate) async fn day_claim_owner(
         &self,
         employee: EmployeeId,
@@ -160,12 +190,7 @@ impl Store {
         employee: EmployeeId,
     ) -> Result<(Ledger, bool), StoreError> {
         let mut has_profile = false;
-        let mut ledger = Ledger {
-            employee,
-            balances: Vec::new(),
-            reservations: Vec::new(),
-            claims: Vec::new(),
-        };
+        let mut ledger = Ledger::empty(employee);
         for item in self.query_partition(employee, None).await? {
             match items::entity_of(&item) {
                 Some(entity::BALANCE) => ledger
@@ -175,6 +200,7 @@ impl Store {
                     .reservations
                     .push(items::reservation_from_item(&item)?),
                 Some(entity::DAY_CLAIM) => ledger.claims.push(items::day_claim_from_item(&item)?),
+                Some(entity::HISTORY) => ledger.history.push(items::history_from_item(&item)?),
                 // A profile that does not read counts as none, as in the audit's scan.
                 Some(entity::EMPLOYEE) => has_profile = items::employee_from_item(&item).is_ok(),
                 _ => {}
@@ -197,7 +223,7 @@ impl Store {
     }
 
     /// Every item of the partition, or those whose sort key is between the bounds.
-    async fn query_partition(
+    pub(crate) async fn query_partition(
         &self,
         employee: EmployeeId,
         between: Option<(&str, &str)>,

@@ -1,21 +1,22 @@
-//! Booking: one conditional `TransactWriteItems`, and the reading of its cancellation
-//! reasons.
+//! Booking: read the balances, then one conditional `TransactWriteItems` that charges
+//! them, writes the reservation, its day claims and its history entry; and the reading of
+//! its cancellation reasons.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
-};
-use chrono::NaiveDate;
+use aws_sdk_dynamodb::types::CancellationReason;
+use domain::history::ChangeKind;
 use domain::{
-    Charge, DateRange, DayCountPolicy, EmployeeId, EmployeeStatus, IdempotencyKey, Reservation,
-    ReservationId,
+    rules, DateRange, DayCountPolicy, EmployeeId, IdempotencyKey, Incarnation, Reservation,
+    ReservationId, YearBalance,
 };
 
-use crate::items::{self, Item};
-use crate::keys;
+use crate::change::{
+    self, balance_now, refused, Action, Applied, Attribution, BalanceNow, Direction, Plan,
+};
+use crate::items;
 use crate::retry::Attempt;
+use crate::token;
 use crate::transact::unexpected;
 use crate::{Store, StoreError};
 
@@ -28,160 +29,78 @@ pub struct ReserveRequest {
     pub range: DateRange,
     /// How the days are counted.
     pub policy: DayCountPolicy,
-    /// Identifies the request: a retry with the same key is applied once.
+    /// Identifies the request: the reservation id is derived from it, so a retry with the
+    /// same key while the booking stands is answered with that booking, never charged again.
     pub idempotency_key: IdempotencyKey,
+    /// Who books, and in which request: what the history records.
+    pub by: Attribution,
 }
 
-/// What each action of the transaction is, in the transaction's order, so that the
-/// cancellation reasons (which come back in the same order) can be read.
+/// A booking that stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Action {
-    EmployeeCheck,
-    Balance { year: i32, days: u32 },
-    Reservation,
-    Claim(NaiveDate),
+pub struct Booking {
+    /// The reservation.
+    pub reservation: Reservation,
+    /// Each charged year's balance right after this booking was written, from the write
+    /// itself; `None` when the request was a replay of a booking that already stood.
+    pub balances: Option<Vec<YearBalance>>,
+    /// Whether an HR user booked days before today.
+    pub correction: bool,
 }
 
-/// A prepared transaction: its actions, what they are, and its client token.
-pub(crate) struct Plan {
-    pub items: Vec<TransactWriteItem>,
-    pub actions: Vec<Action>,
-    pub token: String,
-}
-
-/// The client request token for `purpose` on `key`: 32 hex characters (DynamoDB takes
-/// 1 to 36), the same for every retry of the request.
-pub(crate) fn client_token(key: &IdempotencyKey, employee: EmployeeId, purpose: &str) -> String {
-    key.digest(employee, purpose)[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn n(value: u32) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-/// Builds the reservation a request would write.
-pub(crate) fn reservation_for(request: &ReserveRequest) -> Result<Reservation, StoreError> {
-    let charge: Charge = request.policy.charge(&request.range)?;
-    let id = ReservationId::derive(request.employee, &request.idempotency_key);
-    Ok(Reservation::new(
-        id,
-        request.employee,
-        request.range,
-        charge,
-    )?)
-}
-
-/// The transaction that books `reservation` in `table`.
+/// The transaction that books `reservation` in `table`, from the balances `before`.
 pub(crate) fn plan(
     table: &str,
     reservation: &Reservation,
-    key: &IdempotencyKey,
+    before: &BTreeMap<i32, YearBalance>,
+    history: &domain::history::HistoryEntry,
+    token: String,
 ) -> Result<Plan, StoreError> {
     let employee = reservation.employee();
-    let pk = keys::employee_pk(employee);
-    let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
-    let mut items = Vec::new();
-    let mut actions = Vec::new();
-
-    items.push(
-        TransactWriteItem::builder()
-            .condition_check(
-                ConditionCheck::builder()
-                    .table_name(table)
-                    .set_key(Some(items::key(pk.clone(), keys::PROFILE.to_owned())))
-                    .condition_expression("attribute_exists(PK) AND #status = :active")
-                    .set_expression_attribute_names(Some(names(&[("#status", "status")])))
-                    .expression_attribute_values(":active", s(EmployeeStatus::Active.as_str()))
-                    .return_values_on_condition_check_failure(all_old.clone())
-                    .build()
-                    .map_err(|e| StoreError::dynamo("TransactWriteItems", e))?,
-            )
-            .build(),
-    );
-    actions.push(Action::EmployeeCheck);
-
+    let mut plan = Plan::new(token);
+    // HR may book for an inactive employee (recording leave, correcting the past); an
+    // employee books only while Active.
+    let check_active = !history.actor.has_hr_authority();
+    plan.check_employee(table, employee, check_active)?;
     for charge in reservation.charge().years() {
-        items.push(
-            TransactWriteItem::builder()
-                .update(
-                    Update::builder()
-                        .table_name(table)
-                        .set_key(Some(items::key(pk.clone(), keys::year_sk(charge.year))))
-                        .update_expression(
-                            "SET #available = #available - :days, #taken = #taken + :days",
-                        )
-                        .condition_expression("attribute_exists(PK) AND #available >= :days")
-                        .set_expression_attribute_names(Some(names(&[
-                            ("#available", "available"),
-                            ("#taken", "taken"),
-                        ])))
-                        .expression_attribute_values(":days", n(charge.days))
-                        .return_values_on_condition_check_failure(all_old.clone())
-                        .build()
-                        .map_err(|e| StoreError::dynamo("TransactWriteItems", e))?,
-                )
-                .build(),
-        );
-        actions.push(Action::Balance {
-            year: charge.year,
-            days: charge.days,
-        });
+        plan.change_balance(
+            table,
+            employee,
+            charge.year,
+            charge.days,
+            before.get(&charge.year).copied(),
+            Direction::Take,
+        )?;
     }
-
-    let put = |item: Item| {
-        Put::builder()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_values_on_condition_check_failure(all_old.clone())
-            .build()
-            .map(|p| TransactWriteItem::builder().put(p).build())
-            .map_err(|e| StoreError::dynamo("TransactWriteItems", e))
-    };
-    items.push(put(items::reservation_item(reservation))?);
-    actions.push(Action::Reservation);
-    for day in reservation.range().days() {
-        items.push(put(items::day_claim_item(employee, day, reservation.id()))?);
-        actions.push(Action::Claim(day));
+    plan.put_new(
+        table,
+        items::reservation_item(reservation),
+        Action::Reservation,
+    )?;
+    for day in reservation.claimed_days() {
+        let claim = items::day_claim_item(employee, day, reservation.id());
+        plan.put_new(table, claim, Action::Claim(day))?;
     }
-
-    Ok(Plan {
-        items,
-        actions,
-        token: client_token(key, employee, "reserve"),
-    })
+    plan.put_new(table, items::history_item(history), Action::History)?;
+    Ok(plan)
 }
 
 /// Reads why DynamoDB cancelled a booking. Reasons come back in action order. The most
 /// fundamental refusal wins: who (employee), then whether it is a replay of this very
-/// booking, then which days clash, then which year lacks a balance or days.
+/// booking, then which days clash, then which year lacks a balance or days, and last a
+/// balance that merely moved (planned again).
 pub(crate) fn interpret_cancellation(
     reservation: &Reservation,
     actions: &[Action],
     reasons: &[CancellationReason],
-) -> Attempt<Reservation> {
+) -> Attempt<Applied> {
     let employee = reservation.employee();
-    let failed = |r: &CancellationReason| r.code() == Some("ConditionalCheckFailed");
-
     let mut overlap_dates = Vec::new();
     let mut held_by = Vec::new();
     let mut missing_year = None;
     let mut short = None;
-    for (action, reason) in actions.iter().zip(reasons).filter(|(_, r)| failed(r)) {
+    let mut moved = Vec::new();
+    for (action, reason) in actions.iter().zip(reasons).filter(|(_, r)| refused(r)) {
         let old = reason.item();
         match action {
             Action::EmployeeCheck => {
@@ -197,9 +116,11 @@ pub(crate) fn interpret_cancellation(
             Action::Reservation => {
                 let Some(item) = old else { continue };
                 return Attempt::Done(match items::reservation_from_item(item) {
-                    // The same booking was already applied (a retry after the token's
-                    // ten minutes, or a concurrent duplicate): report it as booked.
-                    Ok(existing) if existing.range() == reservation.range() => Ok(existing),
+                    // The same booking was already applied (a retried request, or a
+                    // concurrent duplicate): report it as booked.
+                    Ok(existing) if existing.range() == reservation.range() => {
+                        Ok(Applied::Replayed(existing))
+                    }
                     Ok(_) => Err(StoreError::IdempotencyKeyReused),
                     Err(e) => Err(e),
                 });
@@ -216,18 +137,16 @@ pub(crate) fn interpret_cancellation(
                     }
                 }
             }
-            Action::Balance { year, days } => match old {
-                None => missing_year = missing_year.or(Some(*year)),
-                Some(item) => {
-                    let available = items::balance_from_item(item).map(|b| b.available());
-                    match available {
-                        Ok(available) => {
-                            short = short.or(Some((*year, available, *days)));
-                        }
-                        Err(e) => return Attempt::Done(Err(e)),
-                    }
+            Action::Balance { year, days, before } => match balance_now(reason) {
+                Err(e) => return Attempt::Done(Err(e)),
+                Ok(BalanceNow::Missing) => missing_year = missing_year.or(Some(*year)),
+                Ok(BalanceNow::Is(now)) if now.available() < *days => {
+                    short = short.or(Some((*year, now.available(), *days)));
                 }
+                Ok(BalanceNow::Is(now)) if Some(now) != *before => moved.push(now),
+                Ok(BalanceNow::Is(_)) => {}
             },
+            Action::History => {}
         }
     }
     let error = if !overlap_dates.is_empty() {
@@ -245,6 +164,8 @@ pub(crate) fn interpret_cancellation(
             available,
             requested,
         }
+    } else if !moved.is_empty() {
+        return Attempt::Done(Ok(Applied::Moved(moved)));
     } else {
         unexpected(reasons)
     };
@@ -252,47 +173,133 @@ pub(crate) fn interpret_cancellation(
 }
 
 impl Store {
-    /// Books `request.range` for `request.employee` in one conditional transaction.
+    /// Books `request.range` for `request.employee`: one consistent read of the balances
+    /// it charges, then one conditional transaction.
     ///
-    /// On success every day of the range is claimed by the returned reservation and each
-    /// touched year's balance is charged its days. Otherwise nothing is written and the
-    /// error says why: [`StoreError::EmployeeNotFound`], [`StoreError::EmployeeInactive`],
+    /// On success every charged day of the range is claimed by the returned reservation,
+    /// each touched year's balance is charged its days, and a history entry records the
+    /// booking with the balances before and after. Otherwise nothing is written and the
+    /// error says why: a date rule ([`domain::rules::check_booking`]: an employee cannot
+    /// book the past), [`StoreError::EmployeeNotFound`], [`StoreError::EmployeeInactive`],
     /// [`StoreError::Overlap`], [`StoreError::NoBalanceForYear`],
     /// [`StoreError::InsufficientBalance`], [`StoreError::IdempotencyKeyReused`], or a
     /// dependency failure.
     ///
-    /// Retrying with the same idempotency key returns the same reservation without
+    /// Retrying with the same idempotency key while the booking stands returns it without
     /// charging again.
     #[tracing::instrument(skip(self, request), fields(employee = %request.employee, days = request.range.calendar_days()))]
-    pub async fn reserve(&self, request: &ReserveRequest) -> Result<Reservation, StoreError> {
-        let reservation = reservation_for(request)?;
-        let plan = plan(&self.table, &reservation, &request.idempotency_key)?;
-        self.transact(&plan.items, &plan.token, reservation.clone(), |reasons| {
-            interpret_cancellation(&reservation, &plan.actions, reasons)
+    pub async fn reserve(&self, request: &ReserveRequest) -> Result<Booking, StoreError> {
+        let employee = request.employee;
+        let correction =
+            rules::check_booking(&request.range, self.clock.today(), &request.by.actor)?;
+        let id = ReservationId::derive(employee, &request.idempotency_key);
+        // A new incarnation for this write: the same id booked again after a cancellation
+        // is another incarnation, with another token.
+        let incarnation = Incarnation::from_bytes(&token::random_bytes());
+        let reservation =
+            Reservation::new(id, employee, request.range, request.policy, incarnation)?;
+        let years: Vec<i32> = reservation
+            .charge()
+            .years()
+            .iter()
+            .map(|c| c.year)
+            .collect();
+        let mut before = self.year_balances(employee, &years).await?;
+        for round in 0..change::MAX_REPLANS {
+            if round > 0 {
+                change::pause_before_replanning(round).await;
+            }
+            let changes = change::balance_changes(&reservation, &before, Direction::Take);
+            let history = change::entry(
+                self.clock.now(),
+                ChangeKind::Booked,
+                &reservation,
+                changes,
+                &request.by,
+                correction.0,
+            );
+            let token = token::client_token(
+                &self.table,
+                "reserve",
+                &[
+                    &employee.to_string(),
+                    reservation.id().as_str(),
+                    reservation.incarnation().as_str(),
+                    &history.id,
+                ],
+            );
+            let plan = plan(&self.table, &reservation, &before, &history, token)?;
+            let applied = self
+                .transact(&plan.items, &plan.token, Applied::Done, |reasons| {
+                    interpret_cancellation(&reservation, &plan.actions, reasons)
+                })
+                .await?;
+            match applied {
+                Applied::Done => {
+                    return Ok(Booking {
+                        reservation,
+                        balances: Some(change::balances_after(&history)?),
+                        correction: correction.0,
+                    })
+                }
+                Applied::Replayed(existing) => {
+                    return Ok(Booking {
+                        reservation: existing,
+                        balances: None,
+                        correction: false,
+                    })
+                }
+                Applied::Moved(now) => change::moved_to(&mut before, now),
+            }
+        }
+        Err(StoreError::Contention {
+            operation: "TransactWriteItems",
+            attempts: change::MAX_REPLANS,
+            reason: "the balance kept changing under concurrent bookings".to_owned(),
         })
-        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::items::Item;
     use crate::transact::transient_reason;
-    use domain::{Employee, YearBalance};
+    use domain::{Actor, Employee, EmployeeStatus};
 
     fn employee() -> EmployeeId {
         EmployeeId::new(2).unwrap()
     }
 
     fn booking(start: &str, end: &str, key: &str) -> (Reservation, Plan) {
-        let request = ReserveRequest {
-            employee: employee(),
-            range: DateRange::parse(start, end).unwrap(),
-            policy: DayCountPolicy::CalendarDays,
-            idempotency_key: IdempotencyKey::new(key).unwrap(),
-        };
-        let reservation = reservation_for(&request).unwrap();
-        let plan = plan("t", &reservation, &request.idempotency_key).unwrap();
+        let range = DateRange::parse(start, end).unwrap();
+        let id = ReservationId::derive(employee(), &IdempotencyKey::new(key).unwrap());
+        let incarnation = Incarnation::from_bytes(&token::random_bytes());
+        let reservation = Reservation::new(
+            id,
+            employee(),
+            range,
+            DayCountPolicy::CalendarDays,
+            incarnation,
+        )
+        .unwrap();
+        let before: BTreeMap<i32, YearBalance> = reservation
+            .charge()
+            .years()
+            .iter()
+            .map(|c| (c.year, YearBalance::new(c.year, 20, 0).unwrap()))
+            .collect();
+        let by = Attribution::new(Actor::employee(employee()), "test");
+        let changes = change::balance_changes(&reservation, &before, Direction::Take);
+        let history = change::entry(
+            chrono::Utc::now(),
+            ChangeKind::Booked,
+            &reservation,
+            changes,
+            &by,
+            false,
+        );
+        let plan = plan("t", &reservation, &before, &history, "token".into()).unwrap();
         (reservation, plan)
     }
 
@@ -311,11 +318,12 @@ mod tests {
         r: &Reservation,
         plan: &Plan,
         reasons: Vec<CancellationReason>,
-    ) -> Result<Reservation, StoreError> {
+    ) -> Result<Applied, StoreError> {
         assert_eq!(reasons.len(), plan.actions.len());
         match interpret_cancellation(r, &plan.actions, &reasons) {
             Attempt::Done(result) => result,
             Attempt::Retry(why) => panic!("unexpected retry: {why}"),
+            Attempt::InProgress => panic!("unexpected retry"),
         }
     }
 
@@ -340,16 +348,19 @@ mod tests {
                 Action::EmployeeCheck,
                 Action::Balance {
                     year: 2025,
-                    days: 1
+                    days: 1,
+                    before: Some(YearBalance::new(2025, 20, 0).unwrap()),
                 },
                 Action::Balance {
                     year: 2026,
-                    days: 2
+                    days: 2,
+                    before: Some(YearBalance::new(2026, 20, 0).unwrap()),
                 },
                 Action::Reservation,
                 Action::Claim(r.range().start()),
                 Action::Claim(r.range().start().succ_opt().unwrap()),
                 Action::Claim(r.range().end()),
+                Action::History,
             ]
         );
         assert_eq!(plan.items.len(), plan.actions.len());
@@ -396,6 +407,7 @@ mod tests {
             ok(),
             failed(claim("2026-01-25")),
             failed(claim("2026-01-26")),
+            ok(),
         ];
         match outcome(&r, &plan, reasons) {
             Err(StoreError::Overlap { dates, held_by, .. }) => {
@@ -410,7 +422,7 @@ mod tests {
     fn an_overlap_is_reported_before_a_short_balance() {
         let (r, plan) = booking("2026-01-24", "2026-01-24", "k");
         let balance = items::balance_item(employee(), &YearBalance::new(2026, 1, 1).unwrap());
-        let reasons = vec![ok(), failed(Some(balance)), ok(), failed(None)];
+        let reasons = vec![ok(), failed(Some(balance)), ok(), failed(None), ok()];
         assert!(matches!(
             outcome(&r, &plan, reasons),
             Err(StoreError::Overlap { .. })
@@ -434,10 +446,24 @@ mod tests {
         ));
     }
 
+    /// A balance that another booking changed since it was read is planned again from
+    /// the figures the refusal returned, not reported as a refusal.
+    #[test]
+    fn a_balance_that_moved_is_planned_again_from_its_new_figures() {
+        let (r, plan) = booking("2026-01-24", "2026-01-26", "k");
+        let now = YearBalance::new(2026, 20, 4).unwrap();
+        let mut reasons = vec![ok(), failed(Some(items::balance_item(employee(), &now)))];
+        reasons.extend((2..plan.actions.len()).map(|_| ok()));
+        assert_eq!(
+            outcome(&r, &plan, reasons).unwrap(),
+            Applied::Moved(vec![now])
+        );
+    }
+
     #[test]
     fn a_missing_year_is_named() {
         let (r, plan) = booking("2025-12-31", "2026-01-01", "k");
-        let reasons = vec![ok(), ok(), failed(None), ok(), ok(), ok()];
+        let reasons = vec![ok(), ok(), failed(None), ok(), ok(), ok(), ok()];
         assert!(matches!(
             outcome(&r, &plan, reasons),
             Err(StoreError::NoBalanceForYear { year: 2026, .. })
@@ -455,8 +481,12 @@ mod tests {
             failed(existing),
             failed(own_claim(r.range().start())),
             failed(own_claim(r.range().end())),
+            ok(),
         ];
-        assert_eq!(outcome(&r, &plan, reasons).unwrap(), r);
+        assert_eq!(
+            outcome(&r, &plan, reasons).unwrap(),
+            Applied::Replayed(r.clone())
+        );
 
         let (moved, moved_plan) = booking("2026-03-01", "2026-03-02", "k");
         assert_eq!(moved.id(), r.id(), "same key, same id");
@@ -464,6 +494,7 @@ mod tests {
             ok(),
             ok(),
             failed(Some(items::reservation_item(&r))),
+            ok(),
             ok(),
             ok(),
         ];
@@ -493,7 +524,7 @@ mod tests {
     fn a_cancellation_no_condition_explains_is_a_dependency_failure() {
         let (r, plan) = booking("2026-01-24", "2026-01-24", "k");
         let code = |c: &str| CancellationReason::builder().code(c).build();
-        let reasons = vec![ok(), code("ValidationError"), ok(), ok()];
+        let reasons = vec![ok(), code("ValidationError"), ok(), ok(), ok()];
         let err = outcome(&r, &plan, reasons).unwrap_err();
         assert!(
             matches!(err, StoreError::UnexpectedCancellation { .. }) && err.is_dependency_failure()

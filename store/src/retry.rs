@@ -1,6 +1,12 @@
 //! Bounded retries with jittered exponential backoff, for transactions that DynamoDB
 //! cancels because of contention (`TransactionConflict`), throttling, or a concurrent
 //! request with the same client token (`TransactionInProgressException`).
+//!
+//! A transaction in progress is waited for longer than the other transient failures:
+//! AWS advises retrying `TransactionInProgressException` for more than five seconds after
+//! the first attempt, since DynamoDB may need that long to recover the earlier request.
+//! (Assumption from the `TransactWriteItems` documentation; DynamoDB Local never
+//! needs it.) The Lambda's own deadline still bounds the whole call.
 
 use std::future::Future;
 use std::time::Duration;
@@ -18,6 +24,9 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Largest backoff ceiling.
     pub max_delay: Duration,
+    /// How long after the first attempt a transaction in progress (same client token,
+    /// still being applied or recovered) is still retried, even past `max_attempts`.
+    pub in_progress_patience: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -26,6 +35,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             base_delay: Duration::from_millis(25),
             max_delay: Duration::from_secs(1),
+            in_progress_patience: Duration::from_secs(6),
         }
     }
 }
@@ -49,6 +59,9 @@ pub(crate) enum Attempt<T> {
     Done(Result<T, StoreError>),
     /// Transient: worth another attempt; the text says why.
     Retry(String),
+    /// The same request is still in progress at DynamoDB: retried until
+    /// [`RetryPolicy::in_progress_patience`] has passed, whatever the attempt count.
+    InProgress,
 }
 
 /// Runs `attempt` until it is done or the policy's attempts are spent.
@@ -62,24 +75,34 @@ where
     Fut: Future<Output = Attempt<T>>,
 {
     let attempts = policy.max_attempts.max(1);
-    let mut last_reason = String::new();
-    for n in 1..=attempts {
-        if n > 1 {
-            tokio::time::sleep(policy.delay(n - 1)).await;
+    let started = tokio::time::Instant::now();
+    let mut n = 0;
+    loop {
+        if n > 0 {
+            tokio::time::sleep(policy.delay(n)).await;
         }
-        match attempt().await {
+        n += 1;
+        let reason = match attempt().await {
             Attempt::Done(result) => return result,
-            Attempt::Retry(reason) => {
-                tracing::debug!(operation, attempt = n, %reason, "transient failure, retrying");
-                last_reason = reason;
+            Attempt::Retry(reason) if n < attempts => reason,
+            Attempt::InProgress if started.elapsed() < policy.in_progress_patience => {
+                "TransactionInProgress".to_owned()
             }
-        }
+            Attempt::Retry(reason) => return Err(gave_up(operation, n, reason)),
+            Attempt::InProgress => {
+                return Err(gave_up(operation, n, "TransactionInProgress".to_owned()))
+            }
+        };
+        tracing::debug!(operation, attempt = n, %reason, "transient failure, retrying");
     }
-    Err(StoreError::Contention {
+}
+
+fn gave_up(operation: &'static str, attempts: u32, reason: String) -> StoreError {
+    StoreError::Contention {
         operation,
         attempts,
-        reason: last_reason,
-    })
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -92,7 +115,46 @@ mod tests {
             max_attempts,
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(2),
+            in_progress_patience: Duration::from_secs(6),
         }
+    }
+
+    /// A request still in progress is retried for more than five seconds, as AWS advises,
+    /// even when that takes more attempts than the policy allows for contention.
+    #[tokio::test(start_paused = true)]
+    async fn a_transaction_in_progress_is_retried_for_more_than_five_seconds() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        let started = tokio::time::Instant::now();
+        let calls = AtomicU32::new(0);
+        let result: Result<(), _> = with_retries(&policy, "TransactWriteItems", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Attempt::InProgress
+        })
+        .await;
+        assert!(
+            started.elapsed() > Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(calls.load(Ordering::SeqCst) > 3);
+        assert!(
+            matches!(&result, Err(StoreError::Contention { reason, .. }) if reason == "TransactionInProgress"),
+            "{result:?}"
+        );
+        // And one that clears in time succeeds.
+        let calls = AtomicU32::new(0);
+        let result = with_retries(&policy, "TransactWriteItems", || async {
+            if calls.fetch_add(1, Ordering::SeqCst) < 5 {
+                Attempt::InProgress
+            } else {
+                Attempt::Done(Ok(7))
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 7);
     }
 
     #[tokio::test]

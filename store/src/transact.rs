@@ -49,13 +49,18 @@ impl Store {
             match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
                     let reasons = cancelled.cancellation_reasons();
+                    // A failed condition is an answer: retrying cannot change it, so it
+                    // wins over a transient reason reported beside it.
+                    let refused = reasons
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed"));
                     match transient_reason(reasons) {
-                        Some(code) => Attempt::Retry(code),
-                        None => on_cancel(reasons),
+                        Some(code) if !refused => Attempt::Retry(code),
+                        _ => on_cancel(reasons),
                     }
                 }
                 Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
-                    Attempt::Retry("TransactionInProgress".into())
+                    Attempt::InProgress
                 }
                 Some(TransactWriteItemsError::IdempotentParameterMismatchException(_)) => {
                     Attempt::Done(Err(StoreError::IdempotencyKeyReused))
@@ -80,5 +85,69 @@ pub(crate) fn unexpected(reasons: &[CancellationReason]) -> StoreError {
             .iter()
             .map(|r| r.code().unwrap_or("None").to_owned())
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+    use aws_sdk_dynamodb::Client;
+    use aws_smithy_mocks::{mock, mock_client};
+
+    fn cancelled(codes: &[&str]) -> TransactWriteItemsError {
+        let mut exception = TransactionCanceledException::builder();
+        for code in codes {
+            exception =
+                exception.cancellation_reasons(CancellationReason::builder().code(*code).build());
+        }
+        TransactWriteItemsError::TransactionCanceledException(exception.build())
+    }
+
+    /// DynamoDB may report a failed condition beside a conflict on another item: the
+    /// condition's answer is final, so it is given at once rather than retried away.
+    #[tokio::test]
+    async fn a_refusal_wins_over_a_transient_reason_in_the_same_cancellation() {
+        let rule = mock!(Client::transact_write_items)
+            .then_error(|| cancelled(&["ConditionalCheckFailed", "TransactionConflict"]));
+        let store = Store::new(mock_client!(aws_sdk_dynamodb, [&rule]), "t");
+        let got = store
+            .transact(&[], "token", (), |reasons| {
+                assert_eq!(reasons.len(), 2);
+                Attempt::Done(Err(StoreError::IdempotencyKeyReused))
+            })
+            .await;
+        assert!(
+            matches!(got, Err(StoreError::IdempotencyKeyReused)),
+            "{got:?}"
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_conflict_alone_is_retried() {
+        let rule = mock!(Client::transact_write_items)
+            .sequence()
+            .error(|| cancelled(&["None", "TransactionConflict"]))
+            .output(|| {
+                aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput::builder()
+                    .build()
+            })
+            .build();
+        let store = Store::new(
+            mock_client!(
+                aws_sdk_dynamodb,
+                aws_smithy_mocks::RuleMode::Sequential,
+                [&rule]
+            ),
+            "t",
+        );
+        let got = store
+            .transact(&[], "token", 7, |_| {
+                Attempt::Done(Err(StoreError::IdempotencyKeyReused))
+            })
+            .await;
+        assert_eq!(got.unwrap(), 7);
+        assert_eq!(rule.num_calls(), 2);
     }
 }

@@ -46,7 +46,7 @@ async fn run(endpoint: &str, iterations: u64) -> Result<(), Error> {
     let table = fresh_store_at(endpoint).await;
     let counter = RequestCounter::default();
     let client = counted_client(endpoint, &counter).await;
-    let store = Store::new(client.clone(), table.table_name());
+    let store = Store::new(client.clone(), table.table_name()).with_clock(table.clock());
 
     let warmup = 30;
     let total = warmup + iterations;
@@ -62,11 +62,13 @@ async fn run(endpoint: &str, iterations: u64) -> Result<(), Error> {
     for s in 0..total {
         let (e, start) = slot(s);
         let range = DateRange::new(start, start + Days::new(DAYS - 1))?;
+        let employee = EmployeeId::new(1 + e)?;
         let request = ReserveRequest {
-            employee: EmployeeId::new(1 + e)?,
+            employee,
             range,
             policy: DayCountPolicy::CalendarDays,
             idempotency_key: IdempotencyKey::new(format!("bench-{s}"))?,
+            by: hr_tests::by_employee(employee),
         };
         counter.reset();
         let t = Instant::now();
@@ -103,12 +105,14 @@ async fn run(endpoint: &str, iterations: u64) -> Result<(), Error> {
         ms(bare_median),
         ms(percentile(&bare, 0.9))
     );
+    // Since bookings write their history with the balance figures before and after, a
+    // booking reads the balances first: two requests, one of them a consistent read.
     println!(
-        "  ratio of medians (reserve / bare): {:.3}  (target <= 1.15)",
+        "  ratio of medians (reserve / bare): {:.3}  (one consistent read + the transaction)",
         ms(ours_median) / ms(bare_median)
     );
     println!(
-        "  DynamoDB requests per successful reserve: {:.3}  (target 1)",
+        "  DynamoDB requests per successful reserve: {:.3}  (target 2: one read, one write)",
         requests as f64 / iterations as f64
     );
     Ok(())

@@ -37,9 +37,13 @@ pub fn as_employee(id: u32) -> Value {
     json!({"employeeId": id.to_string(), "role": "employee"})
 }
 
-/// Session attributes of HR.
+/// The HR user of the tests' sessions: an id no seeded employee has, so HR never acts on
+/// their own vacations by accident (which would make them an employee).
+pub const HR_USER: u32 = 900_000;
+
+/// Session attributes of HR user [`HR_USER`].
 pub fn as_hr() -> Value {
-    json!({"role": "hr", "employeeId": "1"})
+    json!({"role": "hr", "employeeId": HR_USER.to_string()})
 }
 
 fn declared_type(name: &str) -> &'static str {

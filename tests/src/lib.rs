@@ -200,10 +200,27 @@ pub async fn fresh_store() -> Store {
     fresh_store_at(&dynamodb_local().endpoint).await
 }
 
-/// A store over a new, empty table at `endpoint`.
+/// The date the store tests take as today: every date they book is on or after it.
+pub fn test_today() -> NaiveDate {
+    date("2025-01-01")
+}
+
+/// An employee acting for themselves, in a test request.
+pub fn by_employee(id: EmployeeId) -> store::Attribution {
+    store::Attribution::new(domain::Actor::employee(id), "test")
+}
+
+/// HR user 999 acting on `target`'s vacations, in a test request.
+pub fn by_hr(target: EmployeeId) -> store::Attribution {
+    let hr = EmployeeId::new(999).unwrap_or_else(|e| panic!("{e}"));
+    store::Attribution::new(domain::Actor::hr(hr, target), "test-hr")
+}
+
+/// A store over a new, empty table at `endpoint`, with today pinned to [`test_today`].
 pub async fn fresh_store_at(endpoint: &str) -> Store {
     let mut config = StoreConfig::new(format!("vacations-{}", uuid::Uuid::new_v4().simple()));
     config.endpoint_url = Some(endpoint.to_owned());
+    config.clock = store::Clock::on(test_today());
     let store = Store::from_sdk_config(&sdk_config().await, config);
     store
         .create_table_if_missing()

@@ -352,7 +352,7 @@ async fn client_loop(
             "actionGroup": "VacationsActionGroup",
             "function": op.function(),
             "parameters": params,
-            "sessionAttributes": {"role": "hr"},
+            "sessionAttributes": crate::lambda::as_hr(),
             "promptSessionAttributes": {},
         });
         let sent = Instant::now();

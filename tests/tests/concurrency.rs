@@ -15,6 +15,7 @@ fn request(employee: EmployeeId, range: DateRange, key: &str) -> ReserveRequest 
         range,
         policy: DayCountPolicy::CalendarDays,
         idempotency_key: IdempotencyKey::new(key).unwrap(),
+        by: hr_tests::by_employee(employee),
     }
 }
 
@@ -26,7 +27,7 @@ async fn reserve_all(
     let store = Arc::new(store.clone());
     let tasks = requests.into_iter().map(|req| {
         let store = Arc::clone(&store);
-        tokio::spawn(async move { store.reserve(&req).await })
+        tokio::spawn(async move { store.reserve(&req).await.map(|b| b.reservation) })
     });
     join_all(tasks)
         .await
@@ -121,13 +122,15 @@ async fn interleaved_bookings_and_cancellations_keep_the_ledger_sound() {
             let range = DateRange::new(start, start + Days::new(i % 3)).unwrap();
             let booked = store.reserve(&request(id, range, &format!("k-{i}"))).await;
             if i % 2 == 0 {
-                if let Ok(r) = &booked {
+                if let Ok(b) = &booked {
                     tokio::task::yield_now().await;
-                    let _ = store.cancel(id, &CancelTarget::Id(r.id().clone())).await;
+                    let target = CancelTarget::Id(b.reservation.id().clone());
+                    let _ = store.cancel(id, &target, &hr_tests::by_employee(id)).await;
                 }
             } else {
                 // Cancel whatever holds the start day, ours or someone else's.
-                let _ = store.cancel(id, &CancelTarget::Covering(start)).await;
+                let by = hr_tests::by_employee(id);
+                let _ = store.cancel(id, &CancelTarget::Covering(start), &by).await;
             }
             booked.map(|_| ()).or_else(|e| match e {
                 StoreError::Overlap { .. } | StoreError::InsufficientBalance { .. } => Ok(()),

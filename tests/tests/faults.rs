@@ -68,6 +68,7 @@ async fn rig() -> Rig {
         .await;
     let mut config = StoreConfig::new(format!("faults-{}", uuid::Uuid::new_v4().simple()));
     config.endpoint_url = Some(proxy.endpoint());
+    config.clock = store::Clock::on(hr_tests::test_today());
     let store = Store::from_sdk_config(&sdk, config);
     store.create_table_if_missing().await.unwrap();
     for id in 1..=EMPLOYEES {
@@ -101,11 +102,13 @@ fn random_request(key: String) -> ReserveRequest {
     let mut rng = rand::rng();
     let start = date("2026-01-01") + Days::new(rng.random_range(0..360));
     let end = start + Days::new(rng.random_range(0..3));
+    let employee = EmployeeId::new(rng.random_range(1..=EMPLOYEES)).unwrap();
     ReserveRequest {
-        employee: EmployeeId::new(rng.random_range(1..=EMPLOYEES)).unwrap(),
+        employee,
         range: DateRange::new(start, end).unwrap(),
         policy: DayCountPolicy::CalendarDays,
         idempotency_key: IdempotencyKey::new(key).unwrap(),
+        by: hr_tests::by_employee(employee),
     }
 }
 
@@ -159,7 +162,8 @@ async fn storm(store: &Store, workers: usize, control: Arc<Control>) -> Vec<Call
                 i += 1;
                 let outcome = tokio::time::timeout(CALL_LIMIT, store.reserve(&request))
                     .await
-                    .unwrap_or_else(|_| panic!("a booking hung past {CALL_LIMIT:?}"));
+                    .unwrap_or_else(|_| panic!("a booking hung past {CALL_LIMIT:?}"))
+                    .map(|b| b.reservation);
                 if outcome
                     .as_ref()
                     .is_err_and(StoreError::is_dependency_failure)
@@ -353,7 +357,7 @@ async fn lost_responses_never_charge_a_booking_twice() {
                     attempts += 1;
                     match store.reserve(&request).await {
                         Err(e) if e.is_dependency_failure() && attempts < 30 => continue,
-                        other => break other,
+                        other => break other.map(|b| b.reservation),
                     }
                 };
                 calls.push(Call {
@@ -430,12 +434,12 @@ async fn a_slow_database_gets_a_failure_answer_at_the_deadline() {
         rig.store.clone(),
         Settings {
             deadline,
-            today: Some(date("2026-03-01")),
+            today: Some(date("2026-01-01")),
             ..Settings::default()
         },
     );
     rig.proxy.delay_responses(Duration::from_secs(3));
-    let hr = serde_json::json!({"role": "hr"});
+    let hr = hr_tests::lambda::as_hr();
     let events = [
         serde_json::json!({
             "messageVersion": "1.0", "sessionId": "slow-1", "inputText": "how many days",

@@ -445,7 +445,8 @@ async fn every_generated_employee_is_sound() {
 }
 
 /// The seeded items are the ones the booking path writes: the store books around,
-/// refuses over, and cancels seeded vacations.
+/// refuses over, and cancels seeded vacations. (HR acts here: the seeded year may be in
+/// the past of the machine's clock, and only HR may correct the past.)
 #[tokio::test]
 async fn seeded_vacations_behave_like_booked_ones() {
     let (session, _) = seeded(99, 10).await;
@@ -458,10 +459,14 @@ async fn seeded_vacations_behave_like_booked_ones() {
 
     let before = store.get_balance(id, YEAR).await.unwrap();
     let cancelled = store
-        .cancel(id, &CancelTarget::Id(planned.id().clone()))
+        .cancel(
+            id,
+            &CancelTarget::Id(planned.id().clone()),
+            &hr_tests::by_hr(id),
+        )
         .await
         .unwrap();
-    assert_eq!(cancelled, planned);
+    assert_eq!(cancelled.reservation, planned);
     let after = store.get_balance(id, YEAR).await.unwrap();
     assert_eq!(
         after.taken(),
@@ -497,6 +502,8 @@ async fn book(
             range: DateRange::parse(start, end).unwrap(),
             policy: DayCountPolicy::CalendarDays,
             idempotency_key: IdempotencyKey::new(key).unwrap(),
+            by: hr_tests::by_hr(employee),
         })
         .await
+        .map(|b| b.reservation)
 }

@@ -2,7 +2,8 @@
 
 use domain::{DateRange, DayCountPolicy, DomainError, EmployeeId, EmployeeStatus, IdempotencyKey};
 use hr_tests::{
-    assert_ledger_sound, date, dynamodb_local, employee, fresh_store, fresh_store_at, seed,
+    assert_ledger_sound, by_employee, date, dynamodb_local, employee, fresh_store, fresh_store_at,
+    seed,
 };
 use store::{CancelTarget, ReserveRequest, Store, StoreError};
 
@@ -12,6 +13,7 @@ fn request(employee: EmployeeId, start: &str, end: &str, key: &str) -> ReserveRe
         range: DateRange::parse(start, end).unwrap(),
         policy: DayCountPolicy::CalendarDays,
         idempotency_key: IdempotencyKey::new(key).unwrap(),
+        by: by_employee(employee),
     }
 }
 
@@ -133,7 +135,8 @@ async fn booking_three_days_from_twenty_two_leaves_nineteen() {
     let reservation = store
         .reserve(&request(id, "2026-01-24", "2026-01-26", "k1"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     assert_eq!(reservation.charge().total_days(), 3);
     assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 19);
     let listed = store.list_reservations(id, Some(2026)).await.unwrap();
@@ -163,15 +166,18 @@ async fn reservations_are_listed_in_date_order_and_filtered_by_year() {
     let late = store
         .reserve(&request(id, "2026-06-01", "2026-06-02", "a"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     let crossing = store
         .reserve(&request(id, "2025-12-31", "2026-01-01", "b"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     let early = store
         .reserve(&request(id, "2025-03-01", "2025-03-01", "c"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     let all = store.list_reservations(id, None).await.unwrap();
     assert_eq!(all, vec![early.clone(), crossing.clone(), late.clone()]);
     assert_eq!(
@@ -265,7 +271,8 @@ async fn an_overlap_names_the_clashing_days_and_writes_nothing() {
     let first = store
         .reserve(&request(id, "2026-01-24", "2026-01-26", "a"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     let before = snapshot(&store, id).await;
     let err = store
         .reserve(&request(id, "2026-01-26", "2026-01-28", "b"))
@@ -314,11 +321,27 @@ async fn the_weekdays_policy_charges_only_weekdays() {
         policy: DayCountPolicy::Weekdays,
         ..request(id, "2026-01-23", "2026-01-26", "k")
     };
-    let r = store.reserve(&friday_to_monday).await.unwrap();
+    let r = store.reserve(&friday_to_monday).await.unwrap().reservation;
     assert_eq!(r.charge().total_days(), 2);
     assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 28);
     let ledger = assert_ledger_sound(&store, id).await;
-    assert_eq!(ledger.claims.len(), 4, "every calendar day is claimed");
+    let claimed: Vec<String> = ledger.claims.iter().map(|c| c.date.to_string()).collect();
+    assert_eq!(
+        claimed,
+        ["2026-01-23", "2026-01-26"],
+        "only charged days are claimed"
+    );
+    // The weekend inside it is not booked: a Saturday-to-Tuesday booking clashes only on
+    // the Monday.
+    let saturday_to_tuesday = ReserveRequest {
+        policy: DayCountPolicy::Weekdays,
+        ..request(id, "2026-01-24", "2026-01-27", "k2")
+    };
+    let err = store.reserve(&saturday_to_tuesday).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Overlap { dates, .. } if dates == &[date("2026-01-26")]),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -326,8 +349,8 @@ async fn a_retried_booking_is_applied_once() {
     let store = fresh_store().await;
     let id = seed(&store, 11, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
     let req = request(id, "2026-02-02", "2026-02-04", "session-1/turn-3");
-    let first = store.reserve(&req).await.unwrap();
-    let second = store.reserve(&req).await.unwrap();
+    let first = store.reserve(&req).await.unwrap().reservation;
+    let second = store.reserve(&req).await.unwrap().reservation;
     assert_eq!(first, second);
     assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 7);
     assert_ledger_sound(&store, id).await;
@@ -357,12 +380,13 @@ async fn cancelling_by_id_refunds_and_frees_the_days() {
     let r = store
         .reserve(&request(id, "2026-04-01", "2026-04-03", "a"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     let cancelled = store
-        .cancel(id, &CancelTarget::Id(r.id().clone()))
+        .cancel(id, &CancelTarget::Id(r.id().clone()), &by_employee(id))
         .await
         .unwrap();
-    assert_eq!(cancelled, r);
+    assert_eq!(cancelled.reservation, r);
     assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 10);
     let ledger = assert_ledger_sound(&store, id).await;
     assert!(ledger.claims.is_empty() && ledger.reservations.is_empty());
@@ -386,13 +410,18 @@ async fn cancelling_by_a_booked_date_finds_the_reservation() {
     let r = store
         .reserve(&request(id, "2025-12-30", "2026-01-02", "a"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     assert_eq!(store.get_balance(id, 2025).await.unwrap().available(), 8);
     let cancelled = store
-        .cancel(id, &CancelTarget::Covering(date("2025-12-30")))
+        .cancel(
+            id,
+            &CancelTarget::Covering(date("2025-12-30")),
+            &by_employee(id),
+        )
         .await
         .unwrap();
-    assert_eq!(cancelled.id(), r.id());
+    assert_eq!(cancelled.reservation.id(), r.id());
     assert_eq!(store.get_balance(id, 2025).await.unwrap().available(), 10);
     assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 10);
     assert_ledger_sound(&store, id).await;
@@ -405,9 +434,10 @@ async fn cancelling_what_does_not_exist_is_refused_and_writes_nothing() {
     let r = store
         .reserve(&request(id, "2026-04-01", "2026-04-03", "a"))
         .await
-        .unwrap();
+        .unwrap()
+        .reservation;
     store
-        .cancel(id, &CancelTarget::Id(r.id().clone()))
+        .cancel(id, &CancelTarget::Id(r.id().clone()), &by_employee(id))
         .await
         .unwrap();
     let before = snapshot(&store, id).await;
@@ -416,7 +446,10 @@ async fn cancelling_what_does_not_exist_is_refused_and_writes_nothing() {
         CancelTarget::Covering(date("2026-04-01")),
         CancelTarget::Id(domain::ReservationId::parse("0123456789ab").unwrap()),
     ] {
-        let err = store.cancel(id, &target).await.unwrap_err();
+        let err = store
+            .cancel(id, &target, &by_employee(id))
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::ReservationNotFound { .. }),
             "{err:?}"
@@ -437,23 +470,33 @@ async fn stores_on_two_tables_do_not_see_each_other() {
     ));
 }
 
-/// The booking path is one `TransactWriteItems` and nothing else: no read before it.
+/// The booking path is one consistent read of the balances it charges (so the history
+/// can record them before and after) and one `TransactWriteItems`; nothing else, and no
+/// read back after it.
 #[tokio::test]
-async fn a_successful_booking_sends_exactly_one_request() {
+async fn a_successful_booking_sends_one_read_and_one_transaction() {
     let table = fresh_store().await;
     let counter = hr_tests::RequestCounter::default();
     let client = hr_tests::counted_client(&dynamodb_local().endpoint, &counter).await;
-    let store = Store::new(client, table.table_name());
+    let store = Store::new(client, table.table_name()).with_clock(table.clock());
     let id = seed(&store, 17, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
     counter.reset();
-    store
+    let booking = store
         .reserve(&request(id, "2026-08-10", "2026-08-12", "one-call"))
         .await
         .unwrap();
     assert_eq!(
         counter.by_operation(),
-        [("TransactWriteItems".to_owned(), 1)].into_iter().collect()
+        [
+            ("Query".to_owned(), 1),
+            ("TransactWriteItems".to_owned(), 1)
+        ]
+        .into_iter()
+        .collect()
     );
+    // The answer's balance comes from the write itself.
+    let after = booking.balances.unwrap();
+    assert_eq!((after[0].taken(), after[0].available()), (3, 7));
     // A refusal costs no extra round trip either: the reasons carry the answer.
     counter.reset();
     let err = store
@@ -461,7 +504,7 @@ async fn a_successful_booking_sends_exactly_one_request() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Overlap { .. }), "{err:?}");
-    assert_eq!(counter.total(), 1);
+    assert_eq!(counter.total(), 2);
 }
 
 /// A refused booking leaves nothing behind, not even its idempotency token: the same
@@ -477,7 +520,7 @@ async fn a_refused_booking_can_succeed_later_with_the_same_key() {
         "{err:?}"
     );
     seed(&store, 18, EmployeeStatus::Active, &[(2026, 5, 0)]).await;
-    let booked = store.reserve(&req).await.unwrap();
+    let booked = store.reserve(&req).await.unwrap().reservation;
     assert_eq!(booked.charge().total_days(), 3);
     assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 2);
     assert_ledger_sound(&store, id).await;
@@ -560,4 +603,325 @@ async fn the_audit_finds_what_is_broken_and_only_that() {
     let left: Vec<String> = stale.violations.iter().map(ToString::to_string).collect();
     assert_eq!(left, found[..1]);
     assert!(!stale.is_clean());
+}
+
+/// Regression: a reservation id can exist again after it was cancelled (a table seeded
+/// again writes the same ids, even the same incarnation). A second cancellation of it,
+/// within DynamoDB's ten minutes of client-token memory, must cancel it, not replay the
+/// first cancellation. (On the code before the fix the second `cancel` answered Ok and
+/// the reservation stayed: "the second cancellation must delete the reservation".)
+#[tokio::test]
+async fn a_reservation_booked_again_after_a_cancellation_is_cancelled_again() {
+    use store::{BulkOptions, Record};
+    let store = fresh_store().await;
+    let id = seed(&store, 40, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let range = DateRange::parse("2026-06-01", "2026-06-03").unwrap();
+    let rid = domain::ReservationId::derive(id, &IdempotencyKey::new("seeded").unwrap());
+    let incarnation = domain::Incarnation::parse("5eeded0000000001").unwrap();
+    let reservation = domain::Reservation::new(
+        rid.clone(),
+        id,
+        range,
+        DayCountPolicy::CalendarDays,
+        incarnation,
+    )
+    .unwrap();
+    let write_seeded = || async {
+        let records = vec![
+            Record::Balance {
+                employee: id,
+                balance: domain::YearBalance::new(2026, 10, 3).unwrap(),
+                earlier_taken: 0,
+            },
+            Record::Reservation {
+                reservation: reservation.clone(),
+                booked_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+                request: "seed 1".into(),
+            },
+        ];
+        store
+            .write_records(records, &BulkOptions::default(), |_| {})
+            .await
+            .unwrap();
+    };
+    write_seeded().await;
+    let target = CancelTarget::Id(rid.clone());
+    store.cancel(id, &target, &by_employee(id)).await.unwrap();
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 10);
+
+    // Seeded again: the same reservation id, charged again.
+    write_seeded().await;
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 7);
+    let second = store.cancel(id, &target, &by_employee(id)).await.unwrap();
+    assert_eq!(
+        store.get_reservation(id, &rid).await.unwrap(),
+        None,
+        "the second cancellation must delete the reservation"
+    );
+    assert_eq!(
+        store.get_balance(id, 2026).await.unwrap().available(),
+        10,
+        "and give its days back"
+    );
+    assert_eq!(
+        second.balances[0].available(),
+        10,
+        "the answer is what the table holds"
+    );
+}
+
+/// Booked, cancelled, and booked again with the very same request (same key, so the same
+/// reservation id): each write is its own incarnation, and the second cancellation
+/// cancels the second booking.
+#[tokio::test]
+async fn the_same_request_booked_cancelled_and_booked_again_is_cancelled_again() {
+    let store = fresh_store().await;
+    let id = seed(&store, 41, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let req = request(id, "2026-06-01", "2026-06-02", "same-words");
+    let first = store.reserve(&req).await.unwrap().reservation;
+    let target = CancelTarget::Id(first.id().clone());
+    store.cancel(id, &target, &by_employee(id)).await.unwrap();
+    let again = store.reserve(&req).await.unwrap().reservation;
+    assert_eq!(again.id(), first.id());
+    assert_ne!(again.incarnation(), first.incarnation());
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 8);
+    store.cancel(id, &target, &by_employee(id)).await.unwrap();
+    assert_eq!(store.get_reservation(id, first.id()).await.unwrap(), None);
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 10);
+    // The test clock stands still, so order by incarnation, not time.
+    let mut history: Vec<(String, &str)> = store
+        .history(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| (h.incarnation.to_string(), h.kind.as_str()))
+        .collect();
+    history.sort();
+    let mut expected = vec![
+        (first.incarnation().to_string(), "booked"),
+        (first.incarnation().to_string(), "cancelled"),
+        (again.incarnation().to_string(), "booked"),
+        (again.incarnation().to_string(), "cancelled"),
+    ];
+    expected.sort();
+    assert_eq!(history, expected);
+    assert_ledger_sound(&store, id).await;
+}
+
+/// An inactive employee can neither book nor cancel; HR can do both for them.
+#[tokio::test]
+async fn only_hr_books_and_cancels_for_an_inactive_employee() {
+    let store = fresh_store().await;
+    let id = seed(&store, 42, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let booked = store
+        .reserve(&request(id, "2026-07-01", "2026-07-02", "before"))
+        .await
+        .unwrap()
+        .reservation;
+    seed(&store, 42, EmployeeStatus::Inactive, &[]).await;
+    let before = snapshot(&store, id).await;
+    let err = store
+        .reserve(&request(id, "2026-08-01", "2026-08-01", "after"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::EmployeeInactive(_)), "{err:?}");
+    let target = CancelTarget::Id(booked.id().clone());
+    let err = store
+        .cancel(id, &target, &by_employee(id))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::EmployeeInactive(_)), "{err:?}");
+    assert_eq!(snapshot(&store, id).await, before, "refusals write nothing");
+
+    let by_hr = hr_tests::by_hr(id);
+    let cancelled = store.cancel(id, &target, &by_hr).await.unwrap();
+    assert!(!cancelled.correction, "not in the past");
+    let hr_booking = ReserveRequest {
+        by: by_hr,
+        ..request(id, "2026-08-01", "2026-08-01", "hr")
+    };
+    store.reserve(&hr_booking).await.unwrap();
+    let history = store.history(id).await.unwrap();
+    let roles: Vec<&str> = history.iter().map(|h| h.actor.role.as_str()).collect();
+    assert_eq!(roles.iter().filter(|r| **r == "hr").count(), 2, "{roles:?}");
+    assert_ledger_sound(&store, id).await;
+}
+
+/// Today comes from the store's clock: an employee books from today on and cancels only
+/// what has not started; HR may do both in the past, and the history marks it a
+/// correction, with who did it and the balances before and after.
+#[tokio::test]
+async fn the_past_is_only_for_hr_and_marked_a_correction() {
+    let table = fresh_store().await;
+    let store = table
+        .clone()
+        .with_clock(store::Clock::on(date("2026-03-10")));
+    let id = seed(&store, 43, EmployeeStatus::Active, &[(2026, 20, 0)]).await;
+    let before = snapshot(&store, id).await;
+    let err = store
+        .reserve(&request(id, "2026-03-09", "2026-03-11", "late"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Domain(DomainError::BookingInThePast { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&store, id).await, before);
+
+    // Today itself may be booked, and cancelled while it has not passed.
+    let today = store
+        .reserve(&request(id, "2026-03-10", "2026-03-10", "today"))
+        .await
+        .unwrap();
+    assert!(!today.correction);
+    // HR records leave already taken; the employee cannot cancel it.
+    let hr = ReserveRequest {
+        by: hr_tests::by_hr(id),
+        ..request(id, "2026-03-02", "2026-03-04", "taken")
+    };
+    let taken = store.reserve(&hr).await.unwrap();
+    assert!(taken.correction);
+    let target = CancelTarget::Id(taken.reservation.id().clone());
+    let before = snapshot(&store, id).await;
+    let err = store
+        .cancel(id, &target, &by_employee(id))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Domain(DomainError::CancellingTakenLeave { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&store, id).await, before);
+    let undone = store
+        .cancel(id, &target, &hr_tests::by_hr(id))
+        .await
+        .unwrap();
+    assert!(undone.correction);
+
+    let history = store.history(id).await.unwrap();
+    let cancel = history
+        .iter()
+        .find(|h| h.kind == domain::history::ChangeKind::Cancelled)
+        .unwrap();
+    assert!(cancel.correction);
+    assert_eq!(cancel.actor.user, Some(EmployeeId::new(999).unwrap()));
+    assert_eq!(cancel.request, "test-hr");
+    let b = cancel.balances[0];
+    assert_eq!(
+        (
+            b.taken_before,
+            b.available_before,
+            b.taken_after,
+            b.available_after
+        ),
+        (4, 16, 1, 19)
+    );
+    assert_ledger_sound(&store, id).await;
+}
+
+/// Stored data that contradicts itself is a dependency failure at cancel time, never a
+/// "not found" the user could act on: a missing claim, a refund larger than `taken`, a
+/// claim whose reservation is gone. Nothing is written.
+#[tokio::test]
+async fn an_inconsistent_ledger_refuses_to_cancel_as_a_dependency_failure() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use store::Inconsistency;
+    let store = fresh_store().await;
+    let id = seed(&store, 44, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let r = store
+        .reserve(&request(id, "2026-06-01", "2026-06-03", "a"))
+        .await
+        .unwrap()
+        .reservation;
+    let key = |sk: &str| {
+        std::collections::HashMap::from([
+            ("PK".to_owned(), AttributeValue::S("EMP#44".into())),
+            ("SK".to_owned(), AttributeValue::S(sk.into())),
+        ])
+    };
+    let target = CancelTarget::Id(r.id().clone());
+    let me = by_employee(id);
+    let cancel = || store.cancel(id, &target, &me);
+
+    // A claim lost.
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table_name())
+        .set_key(Some(key("DAY#2026-06-02")))
+        .send()
+        .await
+        .unwrap();
+    let before = snapshot(&store, id).await;
+    let err = cancel().await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Inconsistent { sk, problem: Inconsistency::MissingClaim, .. } if sk == "DAY#2026-06-02"),
+        "{err:?}"
+    );
+    assert!(err.is_dependency_failure());
+    assert_eq!(snapshot(&store, id).await, before, "nothing written");
+
+    // A balance whose taken is below the refund.
+    store
+        .client()
+        .update_item()
+        .table_name(store.table_name())
+        .set_key(Some(key("YEAR#2026")))
+        .update_expression("SET taken = :t, available = :a")
+        .expression_attribute_values(":t", AttributeValue::N("1".into()))
+        .expression_attribute_values(":a", AttributeValue::N("9".into()))
+        .send()
+        .await
+        .unwrap();
+    let before = snapshot(&store, id).await;
+    let err = cancel().await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Inconsistent {
+                problem: Inconsistency::RefundExceedsTaken {
+                    taken: 1,
+                    requested: 3
+                },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&store, id).await, before);
+
+    // A claim whose reservation is gone: cancelling by that day says so.
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table_name())
+        .set_key(Some(key(&format!("RES#{}", r.id()))))
+        .send()
+        .await
+        .unwrap();
+    let err = store
+        .cancel(
+            id,
+            &CancelTarget::Covering(date("2026-06-01")),
+            &by_employee(id),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Inconsistent {
+                problem: Inconsistency::MissingReservation,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_dependency_failure());
 }

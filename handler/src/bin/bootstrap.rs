@@ -16,7 +16,10 @@ async fn main() -> anyhow::Result<()> {
     let handler = handler::Handler::from_config(&config).await;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<Value, std::convert::Infallible>(handler.handle(event.payload).await)
+        let deadline = event.context.deadline;
+        Ok::<Value, std::convert::Infallible>(
+            handler.handle_invocation(event.payload, deadline).await,
+        )
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))
