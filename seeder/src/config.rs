@@ -52,6 +52,10 @@ pub enum Command {
     /// permissions are enough. Exit status: 0 when every invariant holds, 1 when a
     /// violation is found, 2 when the audit could not run.
     Audit(AuditArgs),
+    /// Print one employee's history: every booking and cancellation, with who made it
+    /// (role and user id), the request it came from, whether HR corrected the past, and
+    /// each year's balance before and after (read-only, one Query).
+    History(HistoryArgs),
 }
 
 impl Command {
@@ -59,10 +63,28 @@ impl Command {
     /// "violations found".
     pub fn failure_status(&self) -> u8 {
         match self {
-            Self::Run(_) => 1,
+            Self::Run(_) | Self::History(_) => 1,
             Self::Audit(_) => 2,
         }
     }
+}
+
+/// Options of `seeder history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Where the table is.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Whose history.
+    #[arg(long, value_parser = parse_employee_id)]
+    pub employee: EmployeeId,
+    /// How to print it.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+fn parse_employee_id(text: &str) -> Result<EmployeeId, String> {
+    EmployeeId::parse(text).map_err(|e| e.to_string())
 }
 
 /// Options of `seeder audit`.

@@ -1,6 +1,7 @@
 //! The seeder: `seeder run` creates the HR vacations table if it is missing and fills it
 //! with generated employees, year balances and planned vacations, through the store;
-//! `seeder audit` checks every invariant of a table's data.
+//! `seeder audit` checks every invariant of a table's data; `seeder history` prints one
+//! employee's audit trail.
 //!
 //! - [`generate`]: the data, a pure function of a seed, a current year and a number of
 //!   employees, streamed one employee at a time (memory does not grow with the number).
@@ -8,6 +9,8 @@
 //!   two seeds' data, `--reset`, the bulk write (`BatchWriteItem`, bounded parallelism,
 //!   retried `UnprocessedItems`), and the summary read back from the table.
 //! - [`audit()`]: the read-only audit of a whole table, and its report.
+//! - [`history`]: one employee's bookings and cancellations, who made them, and the
+//!   balances before and after.
 //! - [`aws`]: one SDK configuration from the options and the AWS conventions, with the
 //!   region and credentials checked before anything is sent.
 //! - [`config`], [`console`], [`report`]: the command line, what is shown while it runs,
@@ -20,11 +23,12 @@ pub mod config;
 pub mod console;
 mod error;
 pub mod generate;
+pub mod history;
 pub mod report;
 mod run;
 
 pub use audit::{audit, Audit};
-pub use config::{AuditArgs, Cli, Command, Output, RunArgs, SeedArgs, TargetArgs};
+pub use config::{AuditArgs, Cli, Command, HistoryArgs, Output, RunArgs, SeedArgs, TargetArgs};
 pub use console::Console;
 pub use error::{Described, SeedError};
 pub use report::Report;
@@ -63,6 +67,14 @@ pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedEr
             Ok(Done {
                 output: audit.render(args.output),
                 status: if audit.clean { 0 } else { VIOLATIONS_FOUND },
+            })
+        }
+        Command::History(args) => {
+            let session = aws::connect(&args.target).await?;
+            let history = history::history(&session, args.employee).await?;
+            Ok(Done {
+                output: history.render(args.output),
+                status: 0,
             })
         }
     }
