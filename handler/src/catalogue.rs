@@ -7,6 +7,7 @@
 //! `get_available_vacation_days`. That old name is kept as an alias, so agents built from the
 //! tutorial keep working, but it is never advertised.
 
+use domain::DayCountPolicy;
 use serde_json::{json, Map, Value};
 
 /// Which tool an invocation asked for.
@@ -90,7 +91,8 @@ pub struct Tool {
     pub name: &'static str,
     /// Other names routed to this tool but never advertised.
     pub aliases: &'static [&'static str],
-    /// What the model is told the tool does (1 to 1200 characters).
+    /// What the model is told the tool does (1 to 1200 characters), with `{charged}`
+    /// standing for the day-count policy's sentence: see [`Tool::describe`].
     pub description: &'static str,
     /// Its parameters, in the order the model sees them.
     pub params: &'static [Param],
@@ -155,9 +157,10 @@ pub const TOOLS: &[Tool] = &[
         name: "reserve_vacation_time",
         aliases: &[],
         description: "Book vacation for an employee from start_date to end_date, both days \
-                      included. Every calendar day of the range is charged to the balance of \
-                      its year. Returns the reservation id, the days charged and the days left. \
-                      Refused when a day is already booked or not enough days are left.",
+                      included. {charged}: each charged day goes to the balance of its year. \
+                      Returns the reservation id, the days charged and the days left. \
+                      Refused when a day is already booked, not enough days are left, or the \
+                      range starts before today.",
         params: &[
             EMPLOYEE_ID,
             date(
@@ -233,6 +236,21 @@ pub fn find_by_path(path: &str) -> Option<&'static Tool> {
     path.strip_prefix('/').and_then(find)
 }
 
+/// Where a description names the day-count policy in force.
+const CHARGED: &str = "{charged}";
+
+impl Tool {
+    /// What the model is told the tool does, under the day-count `policy` the Lambda
+    /// runs with (which days of a range are charged).
+    pub fn describe(&self, policy: DayCountPolicy) -> String {
+        let mut sentence = policy.describe().to_owned();
+        if let Some(first) = sentence.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        self.description.replace(CHARGED, &sentence)
+    }
+}
+
 /// The advertised names, for messages.
 pub fn names() -> Vec<&'static str> {
     TOOLS.iter().map(|t| t.name).collect()
@@ -240,7 +258,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// The `functionSchema` of `CreateAgentActionGroup`: `{"functions": [{name, description,
 /// parameters: {<name>: {type, description, required}}, requireConfirmation}]}`.
-pub fn function_schema() -> Value {
+pub fn function_schema(policy: DayCountPolicy) -> Value {
     let functions: Vec<Value> = TOOLS
         .iter()
         .map(|tool| {
@@ -258,7 +276,7 @@ pub fn function_schema() -> Value {
                 .collect();
             json!({
                 "name": tool.name,
-                "description": tool.description,
+                "description": tool.describe(policy),
                 "parameters": parameters,
                 "requireConfirmation": confirmation(tool),
             })
@@ -270,13 +288,13 @@ pub fn function_schema() -> Value {
 /// An OpenAPI 3.0 document for an API-schema action group: one path per tool, reads as
 /// `GET` with query parameters, writes as `POST` with a JSON body. Uses only what Bedrock
 /// supports (no `enum`).
-pub fn openapi_schema() -> Value {
+pub fn openapi_schema(policy: DayCountPolicy) -> Value {
     let mut paths = Map::new();
     for tool in TOOLS {
         let mut operation = json!({
             "operationId": tool.name,
             "summary": tool.name.replace('_', " "),
-            "description": tool.description,
+            "description": tool.describe(policy),
             "x-requireConfirmation": confirmation(tool),
             "responses": {
                 "200": {
@@ -417,8 +435,11 @@ mod tests {
 
     #[test]
     fn descriptions_respect_bedrock_s_lengths() {
-        for tool in TOOLS {
-            let n = tool.description.chars().count();
+        for (tool, policy) in TOOLS
+            .iter()
+            .flat_map(|t| [DayCountPolicy::CalendarDays, DayCountPolicy::Weekdays].map(|p| (t, p)))
+        {
+            let n = tool.describe(policy).chars().count();
             assert!((1..=1200).contains(&n), "{}: {n}", tool.name);
             for p in tool.params {
                 let n = p.description.chars().count();
@@ -452,12 +473,15 @@ mod tests {
 
     #[test]
     fn the_function_schema_lists_every_tool_in_bedrock_s_shape() {
-        let schema = function_schema();
+        let schema = function_schema(DayCountPolicy::CalendarDays);
         let functions = schema["functions"].as_array().unwrap();
         assert_eq!(functions.len(), TOOLS.len());
         for (f, tool) in functions.iter().zip(TOOLS) {
             assert_eq!(f["name"], tool.name);
-            assert_eq!(f["description"], tool.description);
+            assert_eq!(
+                f["description"],
+                tool.describe(DayCountPolicy::CalendarDays)
+            );
             let params = f["parameters"].as_object().unwrap();
             assert_eq!(params.len(), tool.params.len());
             for p in tool.params {
@@ -489,7 +513,7 @@ mod tests {
 
     #[test]
     fn the_openapi_document_has_one_operation_per_tool() {
-        let doc = openapi_schema();
+        let doc = openapi_schema(DayCountPolicy::CalendarDays);
         assert_eq!(doc["openapi"], "3.0.0");
         let paths = doc["paths"].as_object().unwrap();
         assert_eq!(paths.len(), TOOLS.len());
@@ -523,5 +547,28 @@ mod tests {
         }
         // Bedrock's OpenAPI subset has no `enum`.
         assert!(!doc.to_string().contains("\"enum\""));
+    }
+
+    /// The booking tool tells the model which days are charged, from the policy in force.
+    #[test]
+    fn the_booking_description_names_the_days_the_policy_charges() {
+        let reserve = find("reserve_vacation_time").unwrap();
+        let calendar = reserve.describe(DayCountPolicy::CalendarDays);
+        assert!(
+            calendar.contains("Every calendar day of the range is charged, weekends included"),
+            "{calendar}"
+        );
+        let weekdays = reserve.describe(DayCountPolicy::Weekdays);
+        assert!(
+            weekdays.contains("Only Monday to Friday are charged"),
+            "{weekdays}"
+        );
+        for tool in TOOLS {
+            assert!(
+                !tool.describe(DayCountPolicy::Weekdays).contains('{'),
+                "{}",
+                tool.name
+            );
+        }
     }
 }

@@ -11,6 +11,10 @@ use handler::catalogue::{ParamType, Tool, TOOLS};
 
 use crate::error::{Error, Result};
 
+/// The day-count policy the deployed Lambda runs with: the provisioner sets no
+/// `HR_DAY_COUNT_POLICY`, so the handler's default, and the tool descriptions say so.
+const DEPLOYED_POLICY: domain::DayCountPolicy = domain::DayCountPolicy::CalendarDays;
+
 /// The function schema for `tools`. With `confirmation` off, no function asks the user
 /// to confirm; with it on, those the catalogue marks (bookings and cancellations) do.
 pub fn function_schema(tools: &[Tool], confirmation: bool) -> Result<FunctionSchema> {
@@ -29,7 +33,7 @@ pub fn catalogue_schema(confirmation: bool) -> Result<FunctionSchema> {
 fn function(tool: &Tool, confirmation: bool) -> Result<Function> {
     let mut builder = Function::builder()
         .name(tool.name)
-        .description(tool.description)
+        .description(tool.describe(DEPLOYED_POLICY))
         .require_confirmation(if confirmation && tool.require_confirmation {
             RequireConfirmation::Enabled
         } else {
@@ -145,6 +149,12 @@ impl Canonical {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_descriptions_follow_the_policy_the_lambda_defaults_to() {
+        assert_eq!(DEPLOYED_POLICY, domain::DayCountPolicy::default());
+    }
+
     use super::*;
 
     fn functions(schema: &FunctionSchema) -> &[Function] {
@@ -161,7 +171,10 @@ mod tests {
         assert_eq!(fs.len(), TOOLS.len());
         for (f, tool) in fs.iter().zip(TOOLS) {
             assert_eq!(f.name(), tool.name);
-            assert_eq!(f.description(), Some(tool.description));
+            assert_eq!(
+                f.description(),
+                Some(tool.describe(DEPLOYED_POLICY).as_str())
+            );
             let params = f.parameters().unwrap();
             assert_eq!(params.len(), tool.params.len());
             for p in tool.params {
