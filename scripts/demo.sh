@@ -3,20 +3,26 @@
 # `seeder run` and a fixed seed, replays the original conversation through the real Lambda
 # handler as Bedrock events, then removes the container and its data.
 #
-#   scripts/demo.sh          # run the demo, leave nothing running
-#   scripts/demo.sh --keep   # leave DynamoDB Local running (http://127.0.0.1:$DYNAMODB_LOCAL_PORT)
+#   scripts/demo.sh             # run the demo, leave nothing running
+#   scripts/demo.sh --keep      # leave DynamoDB Local running (http://127.0.0.1:$DYNAMODB_LOCAL_PORT)
+#   scripts/demo.sh --hr 900    # talk as HR user 900 for employee 2 instead of as employee 2
 #
 # Env: DYNAMODB_LOCAL_PORT (default 8000).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 keep=0
-for arg in "$@"; do
-  case "$arg" in
+as=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     --keep) keep=1 ;;
-    -h | --help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "demo: unknown argument: $arg (try --help)" >&2; exit 2 ;;
+    --hr)
+      [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "demo: --hr needs the HR user's employee id, such as --hr 900" >&2; exit 2; }
+      as=(--hr "$2"); shift ;;
+    -h | --help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo: unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 export DYNAMODB_LOCAL_PORT="${DYNAMODB_LOCAL_PORT:-8000}"
@@ -61,7 +67,11 @@ echo "demo: seeding table $table with seed $seed"
 ./target/debug/seeder run --endpoint-url "$endpoint" --table "$table" --seed "$seed" \
   --current-year 2026 --reset --yes
 echo
-./target/debug/demo --endpoint-url "$endpoint" --table "$table" --employee 2
+./target/debug/demo --endpoint-url "$endpoint" --table "$table" --employee 2 "${as[@]}"
+
+echo
+echo "demo: the history of employee 2 (every change, who made it, the balances before and after)"
+./target/debug/seeder history --endpoint-url "$endpoint" --table "$table" --employee 2
 
 echo
 echo "demo: auditing table $table after the conversation"

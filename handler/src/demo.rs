@@ -1,9 +1,9 @@
 //! The offline demo: the original tutorial's conversation, replayed through [`Handler`] as
 //! the function-details events Bedrock would send, and printed readably.
 //!
-//! The calling application signs the user in as the employee (session attributes
-//! `role = employee`, `employeeId`), as a real front end would; the model only supplies the
-//! function and its parameters.
+//! The calling application signs the user in (session attributes `role` and `employeeId`),
+//! as a real front end would: as the employee, or as an HR user acting for them; the model
+//! only supplies the function and its parameters.
 
 use std::io::{self, Write};
 
@@ -48,8 +48,28 @@ pub fn conversation(employee: u32, start: &str, end: &str) -> Vec<Turn> {
     ]
 }
 
-/// The Bedrock event for `turn`, in `session_id`, signed in as `employee`.
-pub fn event(turn: &Turn, session_id: &str, employee: u32) -> Value {
+/// Who is signed in to the demo's conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedIn {
+    /// The employee themselves.
+    Employee(u32),
+    /// An HR user (their own id), acting for the employee.
+    Hr(u32),
+}
+
+impl SignedIn {
+    fn attributes(self) -> Value {
+        match self {
+            Self::Employee(id) => {
+                json!({ROLE_ATTRIBUTE: "employee", EMPLOYEE_ID_ATTRIBUTE: id.to_string()})
+            }
+            Self::Hr(id) => json!({ROLE_ATTRIBUTE: "hr", EMPLOYEE_ID_ATTRIBUTE: id.to_string()}),
+        }
+    }
+}
+
+/// The Bedrock event for `turn`, in `session_id`, signed in as `who`.
+pub fn event(turn: &Turn, session_id: &str, who: SignedIn) -> Value {
     let parameters: Vec<Value> = turn
         .parameters
         .iter()
@@ -63,7 +83,7 @@ pub fn event(turn: &Turn, session_id: &str, employee: u32) -> Value {
         "actionGroup": "VacationsActionGroup",
         "function": turn.function,
         "parameters": parameters,
-        "sessionAttributes": {ROLE_ATTRIBUTE: "employee", EMPLOYEE_ID_ATTRIBUTE: employee.to_string()},
+        "sessionAttributes": who.attributes(),
         "promptSessionAttributes": {},
     })
 }
@@ -84,12 +104,12 @@ pub async fn replay(
     handler: &Handler,
     turns: &[Turn],
     session_id: &str,
-    employee: u32,
+    who: SignedIn,
     out: &mut impl Write,
 ) -> io::Result<Vec<Value>> {
     let mut bodies = Vec::new();
     for (n, turn) in turns.iter().enumerate() {
-        let event = event(turn, session_id, employee);
+        let event = event(turn, session_id, who);
         let call: Vec<String> = turn
             .parameters
             .iter()
@@ -140,8 +160,13 @@ mod tests {
                 turn.function
             );
         }
-        let e = event(&turns[1], "demo-session", 2);
+        let e = event(&turns[1], "demo-session", SignedIn::Employee(2));
         assert_eq!(e["sessionAttributes"]["employeeId"], "2");
+        let hr = event(&turns[1], "demo-session", SignedIn::Hr(900));
+        assert_eq!(
+            hr["sessionAttributes"],
+            json!({"role": "hr", "employeeId": "900"})
+        );
         assert_eq!(e["parameters"][1]["value"], "2026-01-24");
     }
 

@@ -141,9 +141,10 @@ pub struct TalkArgs {
     /// Talk as this employee (sets the session's employeeId and role=employee).
     #[arg(long = "as", value_name = "EMPLOYEE_ID")]
     pub as_employee: Option<String>,
-    /// Talk as HR (role=hr), who may act for anyone.
-    #[arg(long)]
-    pub hr: bool,
+    /// Talk as this HR user (sets the session's employeeId to the HR user's own id and
+    /// role=hr), who may act for anyone; on their own vacations, as an employee.
+    #[arg(long, value_name = "HR_USER_ID", conflicts_with = "as_employee")]
+    pub hr: Option<String>,
     /// Accept every confirmation the agent asks for.
     #[arg(long, short)]
     pub yes: bool,
@@ -377,10 +378,10 @@ async fn conversation(
         Some(id) => id.clone(),
         None => invoke::new_session_id(),
     };
-    let identity = match (&talk.as_employee, talk.hr) {
-        (id, true) => Identity::Hr(id.clone()),
-        (Some(id), false) => Identity::Employee(id.clone()),
-        (None, false) => Identity::Anonymous,
+    let identity = match (&talk.as_employee, &talk.hr) {
+        (_, Some(id)) => Identity::Hr(id.clone()),
+        (Some(id), None) => Identity::Employee(id.clone()),
+        (None, None) => Identity::Anonymous,
     };
     let (agent_id, alias_id) = match (&talk.agent_id, &talk.alias_id) {
         (Some(a), Some(b)) => (a.clone(), b.clone()),

@@ -34,8 +34,9 @@ pub enum Identity {
     Anonymous,
     /// An employee, who may act only for themselves.
     Employee(String),
-    /// Human resources, who may act for anyone (optionally with their own id).
-    Hr(Option<String>),
+    /// Human resources (the HR user's own id, which the history records), who may act
+    /// for anyone.
+    Hr(String),
 }
 
 impl Identity {
@@ -49,9 +50,7 @@ impl Identity {
                 attrs.insert(ROLE_ATTRIBUTE.to_owned(), "employee".to_owned());
             }
             Identity::Hr(id) => {
-                if let Some(id) = id {
-                    attrs.insert(EMPLOYEE_ID_ATTRIBUTE.to_owned(), id.clone());
-                }
+                attrs.insert(EMPLOYEE_ID_ATTRIBUTE.to_owned(), id.clone());
                 attrs.insert(ROLE_ATTRIBUTE.to_owned(), "hr".to_owned());
             }
         }
@@ -623,9 +622,9 @@ mod tests {
         let e = Identity::Employee("2".into()).attributes();
         assert_eq!(e["employeeId"], "2");
         assert_eq!(e["role"], "employee");
-        let hr = Identity::Hr(None).attributes();
+        let hr = Identity::Hr("900".into()).attributes();
         assert_eq!(hr["role"], "hr");
-        assert!(!hr.contains_key("employeeId"));
+        assert_eq!(hr["employeeId"], "900");
     }
 
     #[test]

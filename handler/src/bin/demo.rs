@@ -16,9 +16,12 @@ struct Args {
     /// The seeded table.
     #[arg(long, env = "TABLE_NAME", default_value = "hr-vacations-demo")]
     table: String,
-    /// The employee who talks to the agent.
+    /// The employee whose vacations the conversation is about.
     #[arg(long, default_value_t = 2)]
     employee: u32,
+    /// Sign in as this HR user (their own employee id) instead of the employee.
+    #[arg(long, value_name = "HR_USER_ID")]
+    hr: Option<u32>,
 }
 
 #[tokio::main]
@@ -44,11 +47,15 @@ async fn main() -> anyhow::Result<()> {
     let handler = Handler::new(Store::from_sdk_config(&sdk, config), settings);
 
     let turns = demo::conversation(args.employee, "2026-01-24", "2026-01-26");
+    let who = match args.hr {
+        Some(hr) => demo::SignedIn::Hr(hr),
+        None => demo::SignedIn::Employee(args.employee),
+    };
     let bodies = demo::replay(
         &handler,
         &turns,
         "local-demo-session",
-        args.employee,
+        who,
         &mut std::io::stdout(),
     )
     .await
