@@ -487,6 +487,161 @@ async fn the_audit_of_a_corrupted_table_names_every_violation_and_fails() {
     assert_eq!(dump(client, &table).await, before, "read-only");
 }
 
+/// Each check of the stricter audit, planted on its own employee and reported: an
+/// over-charge, a claim whose key and date disagree, a reservation whose days disagree with
+/// its charges, charges the policy would not give, a reservation without its history, and
+/// a partition key that names no employee.
+#[tokio::test]
+async fn the_audit_reports_each_planted_ledger_violation() {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    let table = unique_table_name("cli-strict");
+    assert_success(&run(&table, &["--seed", "36", "--current-year", "2026"]));
+    let store = store(&table).await;
+    let client = store.client();
+    let mut booked = Vec::new();
+    for n in 1..=10 {
+        let id = EmployeeId::new(n).unwrap();
+        if let Some(r) = store.list_reservations(id, None).await.unwrap().pop() {
+            booked.push((n, r));
+        }
+    }
+    assert!(
+        booked.len() >= 5,
+        "seed 36 books for at least five employees"
+    );
+    let key = |pk: String, sk: String| {
+        std::collections::HashMap::from([("PK".to_owned(), V::S(pk)), ("SK".to_owned(), V::S(sk))])
+    };
+    let n = |v: u32| V::N(v.to_string());
+    let update = |pk: String, sk: String| {
+        client
+            .update_item()
+            .table_name(&table)
+            .set_key(Some(key(pk, sk)))
+    };
+
+    // An over-charge: one more day taken than the reservations and earlier days account for.
+    let (over, r) = &booked[0];
+    let year = r.range().start().format("%Y");
+    update(format!("EMP#{over}"), format!("YEAR#{year}"))
+        .update_expression("SET taken = taken + :one, available = available - :one")
+        .expression_attribute_values(":one", n(1))
+        .send()
+        .await
+        .unwrap();
+    // A claim stored under one day whose date says the next.
+    let (moved, r) = &booked[1];
+    let day = r.range().start();
+    let next = day.succ_opt().unwrap();
+    update(format!("EMP#{moved}"), format!("DAY#{day}"))
+        .update_expression("SET #date = :next")
+        .expression_attribute_names("#date", "date")
+        .expression_attribute_values(":next", V::S(next.to_string()))
+        .send()
+        .await
+        .unwrap();
+    // A reservation whose days say one more than its charges.
+    let (days_off, r) = &booked[2];
+    update(format!("EMP#{days_off}"), format!("RES#{}", r.id()))
+        .update_expression("SET #days = #days + :one")
+        .expression_attribute_names("#days", "days")
+        .expression_attribute_values(":one", n(1))
+        .send()
+        .await
+        .unwrap();
+    // Charges the policy would not give (and days to match them).
+    let (charged, r) = &booked[3];
+    let total = r.charge().total_days() + 1;
+    let year: i32 = r.range().start().format("%Y").to_string().parse().unwrap();
+    let charge = V::M(std::collections::HashMap::from([
+        ("year".to_owned(), n(year as u32)),
+        ("days".to_owned(), n(total)),
+    ]));
+    update(format!("EMP#{charged}"), format!("RES#{}", r.id()))
+        .update_expression("SET #days = :total, charges = :charges")
+        .expression_attribute_names("#days", "days")
+        .expression_attribute_values(":total", n(total))
+        .expression_attribute_values(":charges", V::L(vec![charge]))
+        .send()
+        .await
+        .unwrap();
+    // A reservation whose history entry is gone.
+    let (unrecorded, r) = &booked[4];
+    let history = store
+        .history(EmployeeId::new(*unrecorded).unwrap())
+        .await
+        .unwrap();
+    let entry = history.iter().find(|h| &h.reservation == r.id()).unwrap();
+    client
+        .delete_item()
+        .table_name(&table)
+        .set_key(Some(key(
+            format!("EMP#{unrecorded}"),
+            store::keys::history_sk(entry.at, &entry.id),
+        )))
+        .send()
+        .await
+        .unwrap();
+    // A partition key that names no employee.
+    let mut stray = key("EMP#02".into(), "PROFILE".into());
+    stray.insert("entity".into(), V::S("Employee".into()));
+    client
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(stray))
+        .send()
+        .await
+        .unwrap();
+    let before = dump(client, &table).await;
+
+    let out = audit(&table, &["--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let found: Vec<(Option<u64>, String, String)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["employee"].as_u64(),
+                v["kind"].as_str().unwrap().to_owned(),
+                v["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let has = |employee: Option<u32>, kind: &str, says: &str| {
+        assert!(
+            found
+                .iter()
+                .any(|(e, k, m)| *e == employee.map(u64::from) && k == kind && m.contains(says)),
+            "no {kind} for {employee:?} saying {says:?} in {found:#?}"
+        );
+    };
+    has(Some(*over), "taken_mismatch", "taken earlier");
+    has(
+        Some(*moved),
+        "unreadable_item",
+        &format!("but its attributes say DAY#{next}"),
+    );
+    has(
+        Some(*days_off),
+        "unreadable_item",
+        "but the charges add up to",
+    );
+    has(
+        Some(*charged),
+        "unreadable_item",
+        "do not match what the policy gives",
+    );
+    has(
+        Some(*unrecorded),
+        "reservation_without_history",
+        "no history entry says it is booked",
+    );
+    has(None, "unreadable_item", "names no employee");
+    assert_eq!(dump(client, &table).await, before, "read-only");
+}
+
 #[tokio::test]
 async fn the_audit_of_a_missing_table_or_endpoint_fails_with_status_2() {
     let table = unique_table_name("cli-audit");
