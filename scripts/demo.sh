@@ -62,17 +62,18 @@ done
 
 echo "demo: building the seeder and the handler"
 cargo build --quiet --locked -p hr-seeder --bin seeder -p hr-handler --bin demo
+bin="${CARGO_TARGET_DIR:-target}/debug"
 
 echo "demo: seeding table $table with seed $seed"
-./target/debug/seeder run --endpoint-url "$endpoint" --table "$table" --seed "$seed" \
+"$bin"/seeder run --endpoint-url "$endpoint" --table "$table" --seed "$seed" \
   --current-year 2026 --reset --yes
 echo
-./target/debug/demo --endpoint-url "$endpoint" --table "$table" --employee 2 "${as[@]}"
+"$bin"/demo --endpoint-url "$endpoint" --table "$table" --employee 2 "${as[@]}"
 
 echo
 echo "demo: the history of employee 2 (every change, who made it, the balances before and after)"
-./target/debug/seeder history --endpoint-url "$endpoint" --table "$table" --employee 2
+"$bin"/seeder history --endpoint-url "$endpoint" --table "$table" --employee 2
 
 echo
 echo "demo: auditing table $table after the conversation"
-./target/debug/seeder audit --endpoint-url "$endpoint" --table "$table"
+"$bin"/seeder audit --endpoint-url "$endpoint" --table "$table"
