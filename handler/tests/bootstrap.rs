@@ -163,6 +163,30 @@ async fn the_binary_answers_the_recorded_event() {
         out.iter().any(|l| l.contains("\"answered\"")),
         "no answer logged: {out:?} {err:?}"
     );
+    // The booking's line says who acted for whom, and on which reservation: ids only.
+    let reservation = booked["reservation"]["reservation_id"].as_str().unwrap();
+    let logged: Vec<Value> = out
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "answered" && v["tool"] == "reserve_vacation_time")
+        .collect();
+    assert_eq!(logged.len(), 1, "{out:?}");
+    assert_eq!(
+        (
+            &logged[0]["caller_id"],
+            &logged[0]["caller_role"],
+            &logged[0]["employee"],
+            &logged[0]["reservation"]
+        ),
+        (
+            &json!(hr_tests::lambda::HR_USER),
+            &json!("hr"),
+            &json!(2),
+            &json!(reservation)
+        ),
+        "{:?}",
+        logged[0]
+    );
     for line in out.iter().chain(&err) {
         let parsed: Result<Value, _> = serde_json::from_str(line);
         assert!(
