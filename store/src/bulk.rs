@@ -29,10 +29,12 @@
 //!   cancellation changes a balance or adds items, so it shows as a difference or as
 //!   others; an interrupted run leaves only items exactly as written, and missing ones.
 //! - [`Store::write_missing_records`] writes only the items the comparison found missing,
-//!   each with a `PutItem` conditioned on `attribute_not_exists(PK)`, so an item written
-//!   since the comparison (by a booking, or another seeder) is skipped, never replaced.
-//!   As many items are in flight as in the batch loop: [`BulkOptions::concurrency`] groups
-//!   of up to [`BATCH_SIZE`] puts.
+//!   each put conditioned on `attribute_not_exists(PK)`, so an item written since the
+//!   comparison (by a booking, or another seeder) is skipped, never replaced. The puts go
+//!   [`BATCH_SIZE`] to a `TransactWriteItems`, [`BulkOptions::concurrency`] in flight: as
+//!   many items in flight as in the batch loop, and on DynamoDB Local a fifth more items/s
+//!   than as many single `PutItem`s, for a quarter of the CPU. A transaction costs twice
+//!   the write units of plain puts, which only the missing items pay.
 //!
 //! [`Store::delete_all_items`] empties the table (a parallel scan of the keys and batched
 //! deletes) and [`Store::is_empty`] says whether there is anything to delete.
@@ -55,9 +57,10 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest,
-    ReturnValuesOnConditionCheckFailure, Select, WriteRequest,
+    AttributeValue, CancellationReason, DeleteRequest, KeysAndAttributes, Put, PutRequest,
+    ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use domain::{Employee, EmployeeId, Reservation, YearBalance};
@@ -156,8 +159,8 @@ pub struct BulkReport {
     /// Items written (or deleted).
     pub items: u64,
     /// Requests sent: `BatchWriteItem`s, those resending unprocessed items included, or
-    /// conditional `PutItem`s (the SDK's own resends of a throttled request are not
-    /// counted).
+    /// `TransactWriteItems` of conditional puts, those sent again included (the SDK's own
+    /// resends of a throttled request are not counted).
     pub requests: u64,
     /// Items sent again because DynamoDB left them unprocessed.
     pub retried_items: u64,
@@ -597,69 +600,108 @@ async fn get_all(
     })
 }
 
-/// Puts each item of `group` into `table` unless an item with its key is there, all at
-/// once: what was written, and what was skipped.
+/// Puts each item of `group` into `table` unless an item with its key is there, in one
+/// `TransactWriteItems` of conditional puts: what was written, and what was skipped.
+///
+/// A transaction applies all of its puts or none, so when DynamoDB cancels it because
+/// some items are there, those are dropped and the rest sent again at once; when it
+/// cancels for contention or throttling, it is sent again after a backoff, until `policy`
+/// is spent.
 async fn put_all_if_absent(
     client: &Client,
     table: &str,
-    group: Vec<Item>,
+    policy: &RetryPolicy,
+    mut pending: Vec<Item>,
 ) -> Result<BulkReport, StoreError> {
-    let mut puts = JoinSet::new();
-    for item in group {
-        let (client, table) = (client.clone(), table.to_owned());
-        puts.spawn(async move { put_if_absent(&client, &table, item).await });
-    }
+    let attempts = policy.max_attempts.max(1);
     let mut report = BulkReport::default();
-    while let Some(result) = puts.join_next().await {
+    let mut transient = 0;
+    while !pending.is_empty() {
+        let puts = pending
+            .iter()
+            .map(|item| put_if_absent(table, item.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
         report.requests += 1;
-        match joined(result)? {
-            PutOutcome::Written => report.items += 1,
-            PutOutcome::AlreadyThere => report.skipped += 1,
+        let sent = client
+            .transact_write_items()
+            .set_transact_items(Some(puts))
+            .send()
+            .await;
+        let Err(err) = sent else {
+            report.items += pending.len() as u64;
+            return Ok(report);
+        };
+        let reason = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                let reasons = cancelled.cancellation_reasons();
+                let there = |n: usize| {
+                    reasons.get(n).and_then(CancellationReason::code)
+                        == Some("ConditionalCheckFailed")
+                };
+                if (0..pending.len()).any(there) {
+                    let before = pending.len();
+                    pending = pending
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(n, _)| !there(*n))
+                        .map(|(_, item)| item)
+                        .collect();
+                    report.skipped += (before - pending.len()) as u64;
+                    continue;
+                }
+                match reasons
+                    .iter()
+                    .filter_map(CancellationReason::code)
+                    .find(|c| {
+                        matches!(
+                            *c,
+                            "TransactionConflict"
+                                | "ThrottlingError"
+                                | "ProvisionedThroughputExceeded"
+                                | "RequestLimitExceeded"
+                        )
+                    }) {
+                    Some(code) => code.to_owned(),
+                    None => {
+                        return Err(StoreError::UnexpectedCancellation {
+                            operation: "TransactWriteItems",
+                            codes: reasons
+                                .iter()
+                                .map(|r| r.code().unwrap_or("None").to_owned())
+                                .collect(),
+                        })
+                    }
+                }
+            }
+            Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
+                "TransactionInProgress".to_owned()
+            }
+            _ => return Err(StoreError::dynamo("TransactWriteItems", err)),
+        };
+        transient += 1;
+        if transient >= attempts {
+            return Err(StoreError::Contention {
+                operation: "TransactWriteItems",
+                attempts,
+                reason,
+            });
         }
+        tracing::debug!(attempt = transient, %reason, "conditional puts cancelled, retrying");
+        tokio::time::sleep(policy.delay(transient)).await;
     }
     Ok(report)
 }
 
-/// What a conditional put did.
-enum PutOutcome {
-    Written,
-    AlreadyThere,
-}
-
-/// One `PutItem` of `item`, conditioned on no item with its key being there. A request
-/// still throttled once the client's retries are spent is [`StoreError::Contention`].
-async fn put_if_absent(client: &Client, table: &str, item: Item) -> Result<PutOutcome, StoreError> {
-    let sent = client
-        .put_item()
+/// A put of `item` into `table`, conditioned on no item with its key being there.
+fn put_if_absent(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(#pk)")
         .expression_attribute_names("#pk", keys::PK)
-        .send()
-        .await;
-    match sent {
-        Ok(_) => Ok(PutOutcome::Written),
-        Err(err) => match err.as_service_error() {
-            Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(PutOutcome::AlreadyThere),
-            Some(e)
-                if e.is_provisioned_throughput_exceeded_exception()
-                    || e.is_request_limit_exceeded()
-                    || e.is_throttling_exception() =>
-            {
-                let code = aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e);
-                let attempts = client
-                    .config()
-                    .retry_config()
-                    .map_or(1, |r| r.max_attempts());
-                Err(StoreError::Contention {
-                    operation: "PutItem",
-                    attempts,
-                    reason: code.unwrap_or("Throttling").to_owned(),
-                })
-            }
-            _ => Err(StoreError::dynamo("PutItem", err)),
-        },
-    }
+        .build()
+        .map_err(|e| StoreError::dynamo("TransactWriteItems", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 /// How many items `table` holds, the seed marker aside: a parallel scan of `segments`
@@ -826,13 +868,13 @@ impl Store {
             (!group.is_empty()).then_some(Ok(group))
         });
         let mut report = BulkReport::default();
-        let table = &self.table;
+        let (table, retry) = (&self.table, options.retry);
         in_parallel(
             groups,
             options.concurrency,
             |group| {
                 let (client, table) = (client.clone(), table.clone());
-                async move { put_all_if_absent(&client, &table, group).await }
+                async move { put_all_if_absent(&client, &table, &retry, group).await }
             },
             |done: BulkReport| {
                 report += done;
@@ -1354,41 +1396,99 @@ mod tests {
         assert!(!comparison.only_missing());
     }
 
+    /// DynamoDB's answer to a transaction it cancelled, with one reason code per action.
+    fn cancelled(codes: &[&str]) -> String {
+        let reasons: Vec<String> = codes
+            .iter()
+            .map(|code| format!(r#"{{"Code":"{code}"}}"#))
+            .collect();
+        format!(
+            r#"{{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{}]}}"#,
+            reasons.join(",")
+        )
+    }
+
+    fn profiles(ids: std::ops::RangeInclusive<u32>) -> Vec<Item> {
+        ids.map(|n| items::key(format!("EMP#{n}"), "PROFILE".into()))
+            .collect()
+    }
+
+    /// Only the items already there are dropped from the transaction, the rest written; a
+    /// transaction cancelled for contention is sent again whole.
     #[tokio::test]
-    async fn a_conditional_put_that_finds_the_item_there_skips_it() {
-        let rule = aws_smithy_mocks::mock!(Client::put_item)
-            .match_requests(|r| {
-                r.condition_expression() == Some("attribute_not_exists(#pk)")
-                    && r.expression_attribute_names().and_then(|n| n.get("#pk"))
-                        == Some(&"PK".to_owned())
-            })
+    async fn conditional_puts_skip_the_items_already_there_and_write_the_rest() {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
+        let conditional =
+            |r: &aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput| {
+                r.transact_items().iter().all(|action| {
+                    action.put().is_some_and(|put| {
+                        put.condition_expression() == Some("attribute_not_exists(#pk)")
+                            && put.expression_attribute_names().and_then(|n| n.get("#pk"))
+                                == Some(&"PK".to_owned())
+                    })
+                })
+            };
+        let three = aws_smithy_mocks::mock!(Client::transact_write_items)
+            .match_requests(move |r| conditional(r) && r.transact_items().len() == 3)
             .sequence()
             .http_status(
                 400,
-                Some(
-                    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#
-                        .to_owned(),
-                ),
+                Some(cancelled(&["None", "TransactionConflict", "None"])),
             )
-            .output(|| aws_sdk_dynamodb::operation::put_item::PutItemOutput::builder().build())
+            .http_status(
+                400,
+                Some(cancelled(&["None", "ConditionalCheckFailed", "None"])),
+            )
             .build();
-        let store = mocked_store(&rule);
-        let group = vec![
-            items::key("EMP#1".into(), "PROFILE".into()),
-            items::key("EMP#2".into(), "PROFILE".into()),
-        ];
-        let report = put_all_if_absent(store.client(), "vacations", group)
+        let two = aws_smithy_mocks::mock!(Client::transact_write_items)
+            .match_requests(move |r| {
+                let keys: Vec<&str> = r
+                    .transact_items()
+                    .iter()
+                    .filter_map(|a| a.put().map(|p| p.item()["PK"].as_s().unwrap().as_str()))
+                    .collect();
+                conditional(r) && keys == ["EMP#1", "EMP#3"]
+            })
+            .then_output(|| TransactWriteItemsOutput::builder().build());
+        let client = aws_smithy_mocks::mock_client!(
+            aws_sdk_dynamodb,
+            aws_smithy_mocks::RuleMode::Sequential,
+            [&three, &two]
+        );
+        let report = put_all_if_absent(&client, "vacations", &quick(3), profiles(1..=3))
             .await
             .unwrap();
-        assert_eq!(rule.num_calls(), 2);
+        assert_eq!((three.num_calls(), two.num_calls()), (2, 1));
         assert_eq!(
             report,
             BulkReport {
-                items: 1,
-                requests: 2,
+                items: 2,
+                requests: 3,
                 retried_items: 0,
                 skipped: 1
             }
+        );
+    }
+
+    #[tokio::test]
+    async fn conditional_puts_cancelled_for_contention_past_the_policys_attempts_fail_clearly() {
+        let rule = aws_smithy_mocks::mock!(Client::transact_write_items)
+            .sequence()
+            .http_status(400, Some(cancelled(&["ThrottlingError", "None"])))
+            .repeatedly()
+            .build();
+        let client = aws_smithy_mocks::mock_client!(
+            aws_sdk_dynamodb,
+            aws_smithy_mocks::RuleMode::Sequential,
+            [&rule]
+        );
+        let err = put_all_if_absent(&client, "vacations", &quick(3), profiles(1..=2))
+            .await
+            .unwrap_err();
+        assert_eq!(rule.num_calls(), 3);
+        assert_eq!(
+            err.to_string(),
+            "DynamoDB TransactWriteItems gave up after 3 attempts: ThrottlingError"
         );
     }
 }

@@ -181,7 +181,8 @@ async fn an_interrupted_run_is_completed_into_exactly_the_same_table() {
             (report.items_written, report.items_skipped),
             (single.items_written - before, before)
         );
-        assert_eq!(report.write_requests, report.items_written, "one put each");
+        // Groups of 25 conditional puts, sent once each: nothing was there to skip.
+        assert_eq!(report.write_requests, report.items_written.div_ceil(25));
         assert_same_items(&dump_of(&session.store).await, &expected, "completed run");
     }
 }
