@@ -90,7 +90,7 @@ pub struct Report {
     /// resuming an interrupted run).
     pub items_skipped: u64,
     /// Requests sent for them: `BatchWriteItem`s, resends of unprocessed items included,
-    /// or, when resuming, one conditional `PutItem` per missing item.
+    /// or, when resuming, `TransactWriteItems` of up to 25 conditional puts.
     pub write_requests: u64,
     /// Items sent again after DynamoDB left them unprocessed.
     pub retried_items: u64,
@@ -297,6 +297,21 @@ mod tests {
                 "1"
             ]
         );
+    }
+
+    #[test]
+    fn a_resumed_run_says_what_it_wrote_and_what_it_left_as_it_was() {
+        let resumed = Report {
+            outcome: Outcome::Resumed,
+            items_skipped: 30,
+            check_seconds: 0.25,
+            ..report(None)
+        };
+        let text = resumed.render(Output::Text);
+        assert!(text.contains("Completed the interrupted seeding of table hr-vacations (seed 42, 1 employee(s), years 2024-2026): 12 items written in 0.5 s (24 items/s); 30 items already there left as they were (checked in 0.2 s)."), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&resumed.render(Output::Json)).unwrap();
+        assert_eq!(json["items_skipped"], 30);
+        assert_eq!(json["check_seconds"], 0.25);
     }
 
     #[test]

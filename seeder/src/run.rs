@@ -78,7 +78,6 @@ pub async fn run(
 
     let mut written = Written::default();
     if outcome != Outcome::AlreadySeeded {
-        claim(session, &wanted).await?;
         written = match outcome {
             Outcome::Resumed => resume(session, &plan, &options, console).await?,
             _ => write(session, &plan, &options, console).await?,
@@ -127,13 +126,15 @@ struct Written {
     seconds: f64,
 }
 
-/// Writes the whole plan into a table that holds none of it, in batches that overwrite.
+/// Claims the table for the plan's data and writes all of it, in batches that overwrite:
+/// for a table that holds none of it.
 async fn write(
     session: &Session,
     plan: &Plan,
     options: &BulkOptions,
     console: &Console,
 ) -> Result<Written, SeedError> {
+    claim(session, &plan.marker(false)).await?;
     let total = plan.item_count();
     let mut progress = console.progress("writing", Some(total));
     let started = Instant::now();
@@ -153,8 +154,8 @@ async fn write(
 }
 
 /// Completes an interrupted run: checks that the table holds nothing but items of the
-/// plan as the plan writes them, and refuses, writing nothing, when it does not (the
-/// table was used since); then writes the missing items, each only if still absent.
+/// plan as the plan writes them, and refuses, sending no write at all, when it does not
+/// (the table was used since); then writes the missing items, each only if still absent.
 async fn resume(
     session: &Session,
     plan: &Plan,
@@ -184,6 +185,8 @@ async fn resume(
         });
     }
 
+    // Claimed again for this data, in case another seeder claimed it for other data.
+    claim(session, &plan.marker(false)).await?;
     let mut progress = console.progress("writing", Some(found.missing));
     let started = Instant::now();
     let result = store
