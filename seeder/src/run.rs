@@ -76,12 +76,12 @@ pub async fn run(
         ));
     }
 
-    let mut written = Written::default();
+    let written = match outcome {
+        Outcome::AlreadySeeded => Written::default(),
+        Outcome::Resumed => resume(session, &plan, &options, console).await?,
+        Outcome::Seeded => write(session, &plan, &options, console).await?,
+    };
     if outcome != Outcome::AlreadySeeded {
-        written = match outcome {
-            Outcome::Resumed => resume(session, &plan, &options, console).await?,
-            _ => write(session, &plan, &options, console).await?,
-        };
         claim(session, &plan.marker(true)).await?;
     }
 
