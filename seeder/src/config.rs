@@ -30,8 +30,10 @@ pub enum Command {
     /// The data is a pure function of --seed, --current-year and --employees. Before writing,
     /// the seeder records them in a marker item (PK `META`, SK `SEED`). Running again with
     /// the same parameters changes nothing; a run interrupted half-way is completed by
-    /// running it again. A table holding other data (another seed, year or size, or items
-    /// not written by the seeder) is refused unless --reset empties it first.
+    /// running it again, which writes only the missing items and never over one already
+    /// there, and refuses, writing nothing, a table used since (an item changed, or items
+    /// the seed does not write). A table holding other data (another seed, year or size,
+    /// or items not written by the seeder) is refused unless --reset empties it first.
     Run(RunArgs),
     /// Check every invariant of the table's data, reading all of it (read-only).
     ///

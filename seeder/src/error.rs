@@ -59,6 +59,27 @@ pub enum SeedError {
         /// The table.
         table: String,
     },
+    /// An interrupted run's table holds items that the run did not write, or its items
+    /// changed: it was used since (a booking or cancellation, or by hand), and resuming
+    /// would overwrite or contradict that. Nothing was written.
+    #[error(
+        "table {table} changed since its seeding stopped: {differing} of the seeded items \
+         differ from what the seed writes{}, and it holds {others} item(s) the seed does not \
+         write, as after bookings or cancellations through the assistant. Resuming would \
+         overwrite or contradict them, so nothing was written: pass --reset to delete every \
+         item and seed afresh, or keep the table as it is",
+        listed(first_differing)
+    )]
+    ChangedSinceInterrupted {
+        /// The table.
+        table: String,
+        /// Seeded items that hold other attributes than the seed writes.
+        differing: u64,
+        /// Items the seed does not write (the seed marker aside).
+        others: u64,
+        /// The keys of the first differing items, `PK / SK`, comma-separated.
+        first_differing: String,
+    },
     /// The table to audit does not exist.
     #[error(
         "table {table} does not exist {location}: check --table (or TABLE_NAME), --region and \
@@ -105,6 +126,15 @@ pub enum SeedError {
     /// A store operation failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// " (a, b)" after a count, or nothing when there is nothing to list.
+fn listed(keys: &str) -> String {
+    if keys.is_empty() {
+        String::new()
+    } else {
+        format!(" ({keys})")
+    }
 }
 
 /// A seed marker, described for people.

@@ -7,7 +7,8 @@
 //!   employees, streamed one employee at a time (memory does not grow with the number).
 //! - [`run()`]: the table, the seed marker that makes runs idempotent and refuses to mix
 //!   two seeds' data, `--reset`, the bulk write (`BatchWriteItem`, bounded parallelism,
-//!   retried `UnprocessedItems`), and the summary read back from the table.
+//!   retried `UnprocessedItems`), the resume of an interrupted run (a check, then
+//!   conditional puts of the missing items only), and the summary read back from the table.
 //! - [`audit()`]: the read-only audit of a whole table, and its report.
 //! - [`history`]: one employee's bookings and cancellations, who made them, and the
 //!   balances before and after.

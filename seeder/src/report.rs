@@ -28,7 +28,7 @@ pub enum SeedSource {
 pub enum Outcome {
     /// Wrote the data into a table without any.
     Seeded,
-    /// Wrote the data again over an interrupted run's.
+    /// Wrote the items an interrupted run left missing, and nothing else.
     Resumed,
     /// The table already held all of it: nothing written.
     AlreadySeeded,
@@ -86,10 +86,16 @@ pub struct Report {
     pub deleted_items: u64,
     /// Items written.
     pub items_written: u64,
-    /// `BatchWriteItem` requests sent for them, resends of unprocessed items included.
+    /// Items of the data left as they were because the table already held them (when
+    /// resuming an interrupted run).
+    pub items_skipped: u64,
+    /// Requests sent for them: `BatchWriteItem`s, resends of unprocessed items included,
+    /// or, when resuming, `TransactWriteItems` of up to 25 conditional puts.
     pub write_requests: u64,
     /// Items sent again after DynamoDB left them unprocessed.
     pub retried_items: u64,
+    /// Seconds spent checking what an interrupted run left, before resuming it.
+    pub check_seconds: f64,
     /// Seconds spent writing.
     pub write_seconds: f64,
     /// Items written per second.
@@ -144,8 +150,9 @@ impl Report {
         out += &match self.outcome {
             Outcome::Seeded => format!("Seeded table {} ({data}): {written}.\n", self.table),
             Outcome::Resumed => format!(
-                "Completed the interrupted seeding of table {} ({data}): {written}.\n",
-                self.table
+                "Completed the interrupted seeding of table {} ({data}): {written}; {} items \
+                 already there left as they were (checked in {:.1} s).\n",
+                self.table, self.items_skipped, self.check_seconds
             ),
             Outcome::AlreadySeeded => format!(
                 "Table {} already holds this data ({data}): nothing written. \
@@ -233,8 +240,10 @@ mod tests {
             table_created: true,
             deleted_items: 0,
             items_written: 12,
+            items_skipped: 0,
             write_requests: 1,
             retried_items: 0,
+            check_seconds: 0.0,
             write_seconds: 0.5,
             items_per_second: 24.0,
             balances,
@@ -288,6 +297,21 @@ mod tests {
                 "1"
             ]
         );
+    }
+
+    #[test]
+    fn a_resumed_run_says_what_it_wrote_and_what_it_left_as_it_was() {
+        let resumed = Report {
+            outcome: Outcome::Resumed,
+            items_skipped: 30,
+            check_seconds: 0.25,
+            ..report(None)
+        };
+        let text = resumed.render(Output::Text);
+        assert!(text.contains("Completed the interrupted seeding of table hr-vacations (seed 42, 1 employee(s), years 2024-2026): 12 items written in 0.5 s (24 items/s); 30 items already there left as they were (checked in 0.2 s)."), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&resumed.render(Output::Json)).unwrap();
+        assert_eq!(json["items_skipped"], 30);
+        assert_eq!(json["check_seconds"], 0.25);
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::SeedError;
 /// Seeds the session's table as `args` say; see the `run` subcommand's help.
 ///
 /// Nothing is deleted or written unless the parameters are valid and the table either
-/// is empty, holds an interrupted run of the same data, or is emptied by `--reset`.
+/// is empty, holds an interrupted run of the same data and nothing else, or is emptied by
+/// `--reset`. Resuming an interrupted run writes only the items still missing, never over
+/// an item already there.
 pub async fn run(
     session: &Session,
     args: &SeedArgs,
@@ -74,26 +76,12 @@ pub async fn run(
         ));
     }
 
-    let mut written = BulkReport::default();
-    let mut seconds = 0.0;
+    let written = match outcome {
+        Outcome::AlreadySeeded => Written::default(),
+        Outcome::Resumed => resume(session, &plan, &options, console).await?,
+        Outcome::Seeded => write(session, &plan, &options, console).await?,
+    };
     if outcome != Outcome::AlreadySeeded {
-        claim(session, &wanted).await?;
-        let total = plan.item_count();
-        let mut progress = console.progress("writing", Some(total));
-        let started = Instant::now();
-        let result = store
-            .write_records(plan.records(), &options, |n| progress.add(n))
-            .await;
-        seconds = started.elapsed().as_secs_f64();
-        let done = progress.done();
-        progress.finish();
-        written = result.map_err(|e| SeedError::Interrupted {
-            table: table.clone(),
-            written: done,
-            total,
-            seed,
-            source: Box::new(failed(e)),
-        })?;
         claim(session, &plan.marker(true)).await?;
     }
 
@@ -114,13 +102,117 @@ pub async fn run(
         outcome,
         table_created,
         deleted_items: deleted.items,
-        items_written: written.items,
-        write_requests: written.requests,
-        retried_items: written.retried_items,
-        write_seconds: seconds,
-        items_per_second: per_second(written.items, seconds),
+        items_written: written.report.items,
+        items_skipped: written.skipped,
+        write_requests: written.report.requests,
+        retried_items: written.report.retried_items,
+        check_seconds: written.check_seconds,
+        write_seconds: written.seconds,
+        items_per_second: per_second(written.report.items, written.seconds),
         balances,
     })
+}
+
+/// What the writing did, and how long it took.
+#[derive(Debug, Default)]
+struct Written {
+    report: BulkReport,
+    /// Items already in the table: found by the check before a resume, or by its
+    /// conditional puts.
+    skipped: u64,
+    /// Seconds the check before a resume took.
+    check_seconds: f64,
+    /// Seconds the writes took.
+    seconds: f64,
+}
+
+/// Claims the table for the plan's data and writes all of it, in batches that overwrite:
+/// for a table that holds none of it.
+async fn write(
+    session: &Session,
+    plan: &Plan,
+    options: &BulkOptions,
+    console: &Console,
+) -> Result<Written, SeedError> {
+    claim(session, &plan.marker(false)).await?;
+    let total = plan.item_count();
+    let mut progress = console.progress("writing", Some(total));
+    let started = Instant::now();
+    let result = session
+        .store
+        .write_records(plan.records(), options, |n| progress.add(n))
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let done = progress.done();
+    progress.finish();
+    let report = result.map_err(|e| interrupted(session, plan, done, e))?;
+    Ok(Written {
+        report,
+        seconds,
+        ..Written::default()
+    })
+}
+
+/// Completes an interrupted run: checks that the table holds nothing but items of the
+/// plan as the plan writes them, and refuses, sending no write at all, when it does not
+/// (the table was used since); then writes the missing items, each only if still absent.
+async fn resume(
+    session: &Session,
+    plan: &Plan,
+    options: &BulkOptions,
+    console: &Console,
+) -> Result<Written, SeedError> {
+    let store = &session.store;
+    let total = plan.item_count();
+    let mut progress = console.progress("checking", Some(total));
+    let started = Instant::now();
+    let found = store
+        .compare_records(plan.records(), options, |n| progress.add(n))
+        .await;
+    let check_seconds = started.elapsed().as_secs_f64();
+    progress.finish();
+    let found = found.map_err(|e| classify(session, e))?;
+    if !found.only_missing() {
+        return Err(SeedError::ChangedSinceInterrupted {
+            table: store.table_name().to_owned(),
+            differing: found.differing,
+            others: found.others,
+            first_differing: found
+                .first_differing()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+
+    // Claimed again for this data, in case another seeder claimed it for other data.
+    claim(session, &plan.marker(false)).await?;
+    let mut progress = console.progress("writing", Some(found.missing));
+    let started = Instant::now();
+    let result = store
+        .write_missing_records(plan.records(), &found, options, |n| progress.add(n))
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let done = progress.done();
+    progress.finish();
+    let report = result.map_err(|e| interrupted(session, plan, found.same + done, e))?;
+    Ok(Written {
+        report,
+        skipped: found.same + report.skipped,
+        check_seconds,
+        seconds,
+    })
+}
+
+/// Writing stopped with `done` of the plan's items in the table.
+fn interrupted(session: &Session, plan: &Plan, done: u64, e: StoreError) -> SeedError {
+    SeedError::Interrupted {
+        table: session.store.table_name().to_owned(),
+        written: done,
+        total: plan.item_count(),
+        seed: plan.seed(),
+        source: Box::new(classify(session, e)),
+    }
 }
 
 /// Asks before `--reset` deletes, unless `--yes`; refuses without a terminal to ask on.

@@ -3,6 +3,7 @@
 
 use std::process::{Command, Output};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use domain::EmployeeId;
 use hr_tests::seeding::{dump, unique_table_name};
 use hr_tests::{dynamodb_local, sdk_config};
@@ -664,4 +665,63 @@ async fn the_audit_of_a_missing_table_or_endpoint_fails_with_status_2() {
     );
     let out = seeder(&["audit", "--region", "eu-west-1"]);
     assert_failure(&out, 2, "Error: no usable AWS credentials");
+}
+
+/// The table of an interrupted run: `seeder run` with `--seed 21`, of which only the first
+/// records were written before it stopped.
+async fn interrupted(table: &str) -> Store {
+    let store = store(table).await;
+    store.create_table_if_missing().await.unwrap();
+    let plan = seeder::generate::Plan::new(21, 2026, 10).unwrap();
+    store.put_seed_marker(&plan.marker(false)).await.unwrap();
+    store
+        .write_records(plan.records().take(20), &Default::default(), |_| {})
+        .await
+        .unwrap();
+    store
+}
+
+/// A resume writes only what is missing and says how much it left as it was; one into a
+/// table used since the interruption fails with status 1, saying why, and writes nothing.
+#[tokio::test]
+async fn a_resume_counts_what_it_skips_and_refuses_a_table_used_since() {
+    let table = unique_table_name("cli");
+    let store = interrupted(&table).await;
+    let held = dump(store.client(), &table).await.len() as u64 - 1;
+    let args = ["--seed", "21", "--current-year", "2026", "--output", "json"];
+    let resumed = run(&table, &args);
+    assert_success(&resumed);
+    let summary = json(&resumed);
+    assert_eq!(summary["outcome"], "resumed");
+    assert_eq!(summary["items_skipped"], held);
+    let total = held + summary["items_written"].as_u64().unwrap();
+    assert_eq!(total, dump(store.client(), &table).await.len() as u64 - 1);
+
+    let used = unique_table_name("cli");
+    let store = interrupted(&used).await;
+    store
+        .client()
+        .update_item()
+        .table_name(&used)
+        .key("PK", AttributeValue::S("EMP#1".into()))
+        .key("SK", AttributeValue::S("YEAR#2026".into()))
+        .update_expression("SET taken = taken + :one, available = available - :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let before = dump(store.client(), &used).await;
+    let refused = run(&used, &args);
+    assert_failure(
+        &refused,
+        1,
+        "changed since its seeding stopped: 1 of the seeded items differ from what the seed \
+         writes (EMP#1 / YEAR#2026)",
+    );
+    assert!(
+        stderr(&refused).contains("pass --reset"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(dump(store.client(), &used).await, before);
 }

@@ -99,37 +99,194 @@ async fn a_second_run_with_the_same_parameters_changes_nothing() {
     assert_same_items(&dump_of(&session.store).await, &before, "second run");
 }
 
-/// Writes are deterministic overwrites: a run that stopped half-way, with an item changed
-/// since, is completed into exactly the table a single run gives.
-#[tokio::test]
-async fn an_interrupted_run_is_completed_into_exactly_the_same_table() {
-    let (reference, _) = seeded(11, 10).await;
-    let expected = dump_of(&reference.store).await;
-
+/// A table holding part of seed 11's data for 10 employees, as an interrupted run leaves
+/// it: an incomplete seed marker and the records `written` keeps (by their position).
+async fn interrupted(written: impl Fn(usize) -> bool) -> Session {
     let session = session().await;
     let store = &session.store;
     let plan = Plan::new(11, YEAR, 10).unwrap();
     store.put_seed_marker(&plan.marker(false)).await.unwrap();
-    let half = plan.records().take(60);
+    let records = plan.records().enumerate().filter(|(n, _)| written(*n));
     store
-        .write_records(half, &BulkOptions::default(), |_| {})
+        .write_records(records.map(|(_, r)| r), &BulkOptions::default(), |_| {})
         .await
         .unwrap();
+    session
+}
+
+/// The key of an item, as the tests write it.
+fn key(pk: &str, sk: &str) -> std::collections::HashMap<String, AttributeValue> {
+    std::collections::HashMap::from([
+        ("PK".to_owned(), AttributeValue::S(pk.to_owned())),
+        ("SK".to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+/// Adds `delta` to `taken` and takes it from `available`, as a booking (or, negative, a
+/// cancellation) does to a balance.
+async fn charge(store: &Store, pk: &str, year: i32, delta: i64) {
     store
         .client()
         .update_item()
         .table_name(store.table_name())
-        .key("PK", AttributeValue::S("EMP#1".into()))
-        .key("SK", AttributeValue::S("YEAR#2026".into()))
-        .update_expression("SET available = :n")
-        .expression_attribute_values(":n", AttributeValue::N("99".into()))
+        .set_key(Some(key(pk, &format!("YEAR#{year}"))))
+        .update_expression("SET taken = taken + :d, available = available - :d")
+        .expression_attribute_values(":d", AttributeValue::N(delta.to_string()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// What a cancellation through the assistant does to a seeded reservation of employee 1:
+/// its item and its day claims deleted, its days given back to the balance.
+async fn cancel_by_hand(store: &Store) {
+    let id = EmployeeId::new(1).unwrap();
+    let cancelled = store.list_reservations(id, None).await.unwrap().pop();
+    let cancelled = cancelled.expect("employee 1 of seed 11 has a vacation");
+    let client = store.client();
+    let delete = |sk: String| {
+        client
+            .delete_item()
+            .table_name(store.table_name())
+            .set_key(Some(key("EMP#1", &sk)))
+            .send()
+    };
+    delete(format!("RES#{}", cancelled.id().as_str()))
+        .await
+        .unwrap();
+    for day in cancelled.range().days() {
+        delete(format!("DAY#{day}")).await.unwrap();
+    }
+    for charge_of_year in cancelled.charge().years() {
+        let refund = -i64::from(charge_of_year.days);
+        charge(store, "EMP#1", charge_of_year.year, refund).await;
+    }
+}
+
+/// A run that stopped with some of its items written, a prefix or scattered, is completed
+/// into exactly the table a single run gives, writing only what was missing.
+#[tokio::test]
+async fn an_interrupted_run_is_completed_into_exactly_the_same_table() {
+    let (reference, single) = seeded(11, 10).await;
+    let expected = dump_of(&reference.store).await;
+
+    let first_records = |n: usize| n < 25;
+    let scattered = |n: usize| n % 3 != 1;
+    for written in [&first_records as &dyn Fn(usize) -> bool, &scattered] {
+        let session = interrupted(written).await;
+        let before = dump_of(&session.store).await.len() as u64 - 1;
+        let report = run(&session, &args(11, 10)).await.unwrap();
+        assert_eq!(report.outcome, Outcome::Resumed);
+        assert_eq!(
+            (report.items_written, report.items_skipped),
+            (single.items_written - before, before)
+        );
+        // Groups of 25 conditional puts, sent once each: nothing was there to skip.
+        assert_eq!(report.write_requests, report.items_written.div_ceil(25));
+        assert_same_items(&dump_of(&session.store).await, &expected, "completed run");
+    }
+}
+
+/// What the assistant, or someone by hand, may have done to an interrupted run's table.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    /// A seeded vacation cancelled: its items deleted and its days given back.
+    Cancellation,
+    /// A balance charged, as by a booking.
+    Charge,
+    /// An item the seed does not write: a history entry of a booking.
+    History,
+}
+
+/// Resuming into a table changed since the run stopped would undo those changes (a
+/// balance charged again, a cancelled vacation back) or contradict them: it is refused,
+/// and the table is left exactly as it was.
+#[tokio::test]
+async fn a_resume_into_a_table_changed_since_the_interruption_is_refused_untouched() {
+    for change in [Change::Cancellation, Change::Charge, Change::History] {
+        let session = interrupted(|n| n < 25).await;
+        let store = &session.store;
+        match change {
+            Change::Cancellation => cancel_by_hand(store).await,
+            Change::Charge => charge(store, "EMP#2", YEAR, 1).await,
+            Change::History => plant_history(store).await,
+        }
+        let before = dump_of(store).await;
+
+        let result = run(&session, &args(11, 10)).await;
+        assert_same_items(&dump_of(store).await, &before, &format!("{change:?}"));
+        let err = result.unwrap_err();
+        let SeedError::ChangedSinceInterrupted {
+            differing, others, ..
+        } = &err
+        else {
+            panic!("{change:?}: {err:?}");
+        };
+        // A changed balance differs; an item the seed does not write is another.
+        let expected = match change {
+            Change::Cancellation | Change::Charge => (1, 0),
+            Change::History => (0, 1),
+        };
+        assert_eq!((*differing, *others), expected, "{change:?}");
+        let text = err.to_string();
+        assert!(text.contains("changed since its seeding stopped"), "{text}");
+        assert!(text.contains("nothing was written: pass --reset"), "{text}");
+        if let Change::Charge = change {
+            assert!(text.contains("(EMP#2 / YEAR#2026)"), "{text}");
+        }
+    }
+}
+
+/// A history item of a booking, as the assistant writes it in the employee's partition.
+async fn plant_history(store: &Store) {
+    let mut item = key("EMP#1", "HIST#2026-01-01T00:00:00.000Z#0123456789ab");
+    item.insert("entity".to_owned(), AttributeValue::S("History".into()));
+    store
+        .client()
+        .put_item()
+        .table_name(store.table_name())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The check before a resume and its writes are not one snapshot: an item written in
+/// between (a booking's day claim, say) is left as it is, and counted as skipped.
+#[tokio::test]
+async fn an_item_written_after_the_check_is_not_overwritten_by_the_resume() {
+    let session = interrupted(|n| n < 25).await;
+    let store = &session.store;
+    let plan = Plan::new(11, YEAR, 10).unwrap();
+    let options = BulkOptions::default();
+    let found = store
+        .compare_records(plan.records(), &options, |_| {})
+        .await
+        .unwrap();
+    assert!(found.only_missing(), "{found:?}");
+    // A profile the resume is about to write, written meanwhile with other contents.
+    let mut profile = key("EMP#10", "PROFILE");
+    profile.insert("name".to_owned(), AttributeValue::S("Changed".into()));
+    store
+        .client()
+        .put_item()
+        .table_name(store.table_name())
+        .set_item(Some(profile))
         .send()
         .await
         .unwrap();
 
-    let report = run(&session, &args(11, 10)).await.unwrap();
-    assert_eq!(report.outcome, Outcome::Resumed);
-    assert_same_items(&dump_of(store).await, &expected, "completed run");
+    let report = store
+        .write_missing_records(plan.records(), &found, &options, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((report.items, report.skipped), (found.missing - 1, 1));
+    let after = dump_of(store).await;
+    let held = after
+        .iter()
+        .find(|i| i.contains(r#"S("EMP#10"), "SK": S("PROFILE")"#));
+    let held = held.expect("the profile is there");
+    assert!(held.contains(r#""name": S("Changed")"#), "{held}");
 }
 
 /// A run whose connection to DynamoDB is lost part-way says how far it got and how to
@@ -190,6 +347,9 @@ async fn a_run_cut_off_part_way_says_so_and_the_same_command_completes_it() {
 
     let report = run(&direct, &wanted).await.unwrap();
     assert_eq!(report.outcome, Outcome::Resumed);
+    // The lost responses may have been of writes that went through.
+    assert!(report.items_skipped >= *written, "{report:?}");
+    assert_eq!(report.items_written + report.items_skipped, *total);
     assert_same_items(&dump_of(&direct.store).await, &expected, "resumed run");
 }
 
