@@ -693,28 +693,9 @@ async fn put_all_if_absent(
                     report.skipped += (before - pending.len()) as u64;
                     continue;
                 }
-                match reasons
-                    .iter()
-                    .filter_map(CancellationReason::code)
-                    .find(|c| {
-                        matches!(
-                            *c,
-                            "TransactionConflict"
-                                | "ThrottlingError"
-                                | "ProvisionedThroughputExceeded"
-                                | "RequestLimitExceeded"
-                        )
-                    }) {
-                    Some(code) => code.to_owned(),
-                    None => {
-                        return Err(StoreError::UnexpectedCancellation {
-                            operation: "TransactWriteItems",
-                            codes: reasons
-                                .iter()
-                                .map(|r| r.code().unwrap_or("None").to_owned())
-                                .collect(),
-                        })
-                    }
+                match crate::transact::transient_reason(reasons) {
+                    Some(code) => code,
+                    None => return Err(crate::transact::unexpected(reasons)),
                 }
             }
             Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
