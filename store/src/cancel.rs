@@ -245,7 +245,12 @@ impl Store {
             .iter()
             .map(|c| c.year)
             .collect();
-        let mut before = self.year_balances(employee, &years).await?;
+        let (mut before, guessed) = self.planning_balances(employee, &years).await?;
+        // A guess is verified by the transaction, but a refusal made before sending it
+        // must rest on what the table holds.
+        if guessed.0 && check_refundable(&reservation, &before).is_err() {
+            before = self.year_balances(employee, &years).await?;
+        }
         for round in 0..change::MAX_REPLANS {
             if round > 0 {
                 change::pause_before_replanning(round).await;
@@ -288,13 +293,18 @@ impl Store {
                 .await?;
             match applied {
                 Applied::Done => {
+                    let after = change::balances_after(&history)?;
+                    self.saw(employee, &after);
                     return Ok(Cancellation {
-                        balances: change::balances_after(&history)?,
+                        balances: after,
                         reservation,
                         correction: correction.0,
-                    })
+                    });
                 }
-                Applied::Moved(now) => change::moved_to(&mut before, now),
+                Applied::Moved(now) => {
+                    self.saw(employee, &now);
+                    change::moved_to(&mut before, now);
+                }
                 Applied::Replayed(_) => return Err(unexpected(&[])),
             }
         }

@@ -335,6 +335,28 @@ pub(crate) fn entry(
 }
 
 impl Store {
+    /// The balances a change of `years` plans from: the last seen, when every year is
+    /// known (a guess the transaction's conditions verify), else read.
+    pub(crate) async fn planning_balances(
+        &self,
+        employee: EmployeeId,
+        years: &[i32],
+    ) -> Result<(BTreeMap<i32, YearBalance>, Guessed), StoreError> {
+        match self.recent.get(employee, years) {
+            Some(seen) => Ok((seen, Guessed(true))),
+            None => Ok((self.year_balances(employee, years).await?, Guessed(false))),
+        }
+    }
+
+    /// Remembers balances just read or written, for the next change's guess.
+    pub(crate) fn saw<'a>(
+        &self,
+        employee: EmployeeId,
+        balances: impl IntoIterator<Item = &'a YearBalance>,
+    ) {
+        self.recent.remember(employee, balances);
+    }
+
     /// The balances of `years` for `employee`, read in one consistent query.
     pub(crate) async fn year_balances(
         &self,
@@ -350,13 +372,19 @@ impl Store {
                 Some((&keys::year_sk(*first), &keys::year_sk(*last))),
             )
             .await?;
-        found
+        let read: BTreeMap<i32, YearBalance> = found
             .iter()
             .filter(|item| items::entity_of(item) == Some(items::entity::BALANCE))
             .map(|item| items::balance_from_item(item).map(|b| (b.year(), b)))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        self.saw(employee, read.values());
+        Ok(read)
     }
 }
+
+/// Whether planning balances came from memory rather than a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Guessed(pub bool);
 
 /// Folds the balances a refused plan found into what the next plan starts from.
 pub(crate) fn moved_to(before: &mut BTreeMap<i32, YearBalance>, now: Vec<YearBalance>) {

@@ -45,6 +45,7 @@ mod error;
 mod items;
 pub mod keys;
 mod queries;
+mod recent;
 mod reserve;
 mod retry;
 mod table;
@@ -105,6 +106,8 @@ pub struct Store {
     table: String,
     retry: RetryPolicy,
     clock: Clock,
+    /// Shared by clones: every handle of one process guesses from the same memory.
+    recent: std::sync::Arc<recent::RecentBalances>,
 }
 
 impl Store {
@@ -115,6 +118,7 @@ impl Store {
             table: table_name.into(),
             retry: RetryPolicy::default(),
             clock: Clock::default(),
+            recent: Default::default(),
         }
     }
 

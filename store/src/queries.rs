@@ -56,7 +56,11 @@ impl Store {
         year: i32,
     ) -> Result<YearBalance, StoreError> {
         match self.get_item(employee, keys::year_sk(year)).await? {
-            Some(item) => items::balance_from_item(&item),
+            Some(item) => {
+                let balance = items::balance_from_item(&item)?;
+                self.saw(employee, [&balance]);
+                Ok(balance)
+            }
             None => {
                 // Only the unhappy path pays for a second read, to say which is missing.
                 self.get_employee(employee).await?;

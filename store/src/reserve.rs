@@ -204,7 +204,7 @@ impl Store {
             .iter()
             .map(|c| c.year)
             .collect();
-        let mut before = self.year_balances(employee, &years).await?;
+        let (mut before, _) = self.planning_balances(employee, &years).await?;
         for round in 0..change::MAX_REPLANS {
             if round > 0 {
                 change::pause_before_replanning(round).await;
@@ -236,11 +236,13 @@ impl Store {
                 .await?;
             match applied {
                 Applied::Done => {
+                    let after = change::balances_after(&history)?;
+                    self.saw(employee, &after);
                     return Ok(Booking {
                         reservation,
-                        balances: Some(change::balances_after(&history)?),
+                        balances: Some(after),
                         correction: correction.0,
-                    })
+                    });
                 }
                 Applied::Replayed(existing) => {
                     return Ok(Booking {
@@ -249,7 +251,10 @@ impl Store {
                         correction: false,
                     })
                 }
-                Applied::Moved(now) => change::moved_to(&mut before, now),
+                Applied::Moved(now) => {
+                    self.saw(employee, &now);
+                    change::moved_to(&mut before, now);
+                }
             }
         }
         Err(StoreError::Contention {

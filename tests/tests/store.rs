@@ -470,11 +470,11 @@ async fn stores_on_two_tables_do_not_see_each_other() {
     ));
 }
 
-/// The booking path is one consistent read of the balances it charges (so the history
-/// can record them before and after) and one `TransactWriteItems`; nothing else, and no
-/// read back after it.
+/// The booking path reads the balances it charges once (so the history can record them
+/// before and after), then sends one `TransactWriteItems`; with the balances just seen, it
+/// sends the transaction alone. No read back after it.
 #[tokio::test]
-async fn a_successful_booking_sends_one_read_and_one_transaction() {
+async fn a_booking_sends_one_read_and_one_transaction_and_then_just_the_transaction() {
     let table = fresh_store().await;
     let counter = hr_tests::RequestCounter::default();
     let client = hr_tests::counted_client(&dynamodb_local().endpoint, &counter).await;
@@ -497,6 +497,16 @@ async fn a_successful_booking_sends_one_read_and_one_transaction() {
     // The answer's balance comes from the write itself.
     let after = booking.balances.unwrap();
     assert_eq!((after[0].taken(), after[0].available()), (3, 7));
+    // The next booking plans from the balance it just wrote.
+    counter.reset();
+    store
+        .reserve(&request(id, "2026-08-20", "2026-08-20", "next"))
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.by_operation(),
+        [("TransactWriteItems".to_owned(), 1)].into_iter().collect()
+    );
     // A refusal costs no extra round trip either: the reasons carry the answer.
     counter.reset();
     let err = store
@@ -504,7 +514,43 @@ async fn a_successful_booking_sends_one_read_and_one_transaction() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Overlap { .. }), "{err:?}");
-    assert_eq!(counter.total(), 2);
+    assert_eq!(counter.total(), 1);
+    assert_ledger_sound(&store, id).await;
+}
+
+/// A remembered balance is only a guess: when another process changed it, the booking is
+/// refused by its condition, planned again from the balance DynamoDB returned, and the
+/// history records the true figures.
+#[tokio::test]
+async fn a_stale_remembered_balance_is_corrected_by_the_transaction() {
+    let here = fresh_store().await;
+    let elsewhere = fresh_store_at(&dynamodb_local().endpoint).await;
+    let elsewhere =
+        Store::new(elsewhere.client().clone(), here.table_name()).with_clock(here.clock());
+    let id = seed(&here, 18, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    here.reserve(&request(id, "2026-09-01", "2026-09-01", "here-1"))
+        .await
+        .unwrap();
+    elsewhere
+        .reserve(&request(id, "2026-09-02", "2026-09-03", "elsewhere"))
+        .await
+        .unwrap();
+    let booked = here
+        .reserve(&request(id, "2026-09-10", "2026-09-10", "here-2"))
+        .await
+        .unwrap();
+    let after = booked.balances.unwrap();
+    assert_eq!((after[0].taken(), after[0].available()), (4, 6));
+    let history = here.history(id).await.unwrap();
+    let last = history
+        .iter()
+        .find(|h| h.reservation == *booked.reservation.id())
+        .unwrap();
+    assert_eq!(
+        (last.balances[0].taken_before, last.balances[0].taken_after),
+        (3, 4)
+    );
+    assert_ledger_sound(&here, id).await;
 }
 
 /// A refused booking leaves nothing behind, not even its idempotency token: the same
@@ -850,13 +896,16 @@ async fn an_inconsistent_ledger_refuses_to_cancel_as_a_dependency_failure() {
     let cancel = || store.cancel(id, &target, &me);
 
     // A claim lost.
-    store
+    let claim = store
         .client()
         .delete_item()
         .table_name(store.table_name())
         .set_key(Some(key("DAY#2026-06-02")))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
         .send()
         .await
+        .unwrap()
+        .attributes
         .unwrap();
     let before = snapshot(&store, id).await;
     let err = cancel().await.unwrap_err();
@@ -867,7 +916,15 @@ async fn an_inconsistent_ledger_refuses_to_cancel_as_a_dependency_failure() {
     assert!(err.is_dependency_failure());
     assert_eq!(snapshot(&store, id).await, before, "nothing written");
 
-    // A balance whose taken is below the refund.
+    // The claim back, and a balance whose taken is below the refund.
+    store
+        .client()
+        .put_item()
+        .table_name(store.table_name())
+        .set_item(Some(claim))
+        .send()
+        .await
+        .unwrap();
     store
         .client()
         .update_item()
