@@ -172,8 +172,10 @@ fn bare_items(
         ("entity".to_owned(), text("Reservation")),
         ("employee_id".to_owned(), num(employee.into())),
         ("reservation_id".to_owned(), text(&id)),
+        ("incarnation".to_owned(), text(&format!("{id}{id}"))),
         ("start_date".to_owned(), text(&range.start().to_string())),
         ("end_date".to_owned(), text(&range.end().to_string())),
+        ("policy".to_owned(), text("calendar-days")),
         ("days".to_owned(), num(DAYS)),
         (
             "charges".to_owned(),
@@ -194,6 +196,44 @@ fn bare_items(
         ]);
         puts.push(claim);
     }
+    // The history entry a booking writes with it (the same attributes, by hand).
+    let mut history = key(format!("HIST#2026-01-01T00:00:00.000Z#{id}"));
+    let figures = |taken: u64| {
+        AttributeValue::M(HashMap::from([
+            ("year".to_owned(), num(2026)),
+            ("total".to_owned(), num(400)),
+            ("taken_before".to_owned(), num(taken)),
+            ("available_before".to_owned(), num(400 - taken)),
+            ("taken_after".to_owned(), num(taken + DAYS)),
+            ("available_after".to_owned(), num(400 - taken - DAYS)),
+        ]))
+    };
+    history.extend([
+        ("entity".to_owned(), text("History")),
+        ("employee_id".to_owned(), num(employee.into())),
+        ("history_id".to_owned(), text(&id)),
+        ("at".to_owned(), text("2026-01-01T00:00:00.000Z")),
+        ("event".to_owned(), text("booked")),
+        ("reservation_id".to_owned(), text(&id)),
+        ("incarnation".to_owned(), text(&format!("{id}{id}"))),
+        ("start_date".to_owned(), text(&range.start().to_string())),
+        ("end_date".to_owned(), text(&range.end().to_string())),
+        ("policy".to_owned(), text("calendar-days")),
+        ("days".to_owned(), num(DAYS)),
+        (
+            "charges".to_owned(),
+            AttributeValue::L(vec![AttributeValue::M(HashMap::from([
+                ("year".to_owned(), num(2026)),
+                ("days".to_owned(), num(DAYS)),
+            ]))]),
+        ),
+        ("balances".to_owned(), AttributeValue::L(vec![figures(0)])),
+        ("actor_role".to_owned(), text("employee")),
+        ("actor_id".to_owned(), num(employee.into())),
+        ("request".to_owned(), text("bench")),
+        ("correction".to_owned(), AttributeValue::Bool(false)),
+    ]);
+    puts.push(history);
     for item in puts {
         items.push(
             TransactWriteItem::builder()
