@@ -133,6 +133,11 @@ impl Charge {
         &self.0
     }
 
+    /// The years charged, in order.
+    pub fn charged_years(&self) -> Vec<i32> {
+        self.0.iter().map(|c| c.year).collect()
+    }
+
     /// Days charged in `year` (0 when the year is not touched).
     pub fn days_in(&self, year: i32) -> u32 {
         self.0.iter().find(|c| c.year == year).map_or(0, |c| c.days)

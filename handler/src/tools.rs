@@ -80,12 +80,7 @@ impl Handler {
         let balances = match booking.balances {
             Some(balances) => Ok(balances),
             None => {
-                let years: Vec<i32> = reservation
-                    .charge()
-                    .years()
-                    .iter()
-                    .map(|c| c.year)
-                    .collect();
+                let years = reservation.charge().charged_years();
                 self.balances(employee, &years).await
             }
         };

@@ -9,13 +9,13 @@ use domain::history::{ChangeKind, HistoryEntry};
 use domain::{rules, EmployeeId, Reservation, ReservationId, YearBalance};
 
 use crate::change::{
-    self, balance_now, refused, Action, Applied, Attribution, BalanceNow, Direction, Plan,
+    balance_now, refused, Action, Applied, Attribution, BalanceNow, Change, Direction, Outcome,
+    Plan,
 };
 use crate::error::Inconsistency;
 use crate::items;
 use crate::keys;
 use crate::retry::Attempt;
-use crate::token;
 use crate::transact::unexpected;
 use crate::{Store, StoreError};
 
@@ -60,7 +60,6 @@ fn plan(
     let employee = reservation.employee();
     let pk = keys::employee_pk(employee);
     let mut plan = Plan::new(token);
-    // HR may cancel for an inactive employee; everyone else needs them Active.
     plan.check_employee(table, employee, check_active)?;
     plan.delete_if(
         table,
@@ -239,79 +238,44 @@ impl Store {
         };
         let correction =
             rules::check_cancelling(&reservation.range(), self.clock.today(), &by.actor)?;
-        let years: Vec<i32> = reservation
-            .charge()
-            .years()
-            .iter()
-            .map(|c| c.year)
-            .collect();
+        let years = reservation.charge().charged_years();
         let (mut before, guessed) = self.planning_balances(employee, &years).await?;
         // A guess is verified by the transaction, but a refusal made before sending it
         // must rest on what the table holds.
         if guessed.0 && check_refundable(&reservation, &before).is_err() {
             before = self.year_balances(employee, &years).await?;
         }
-        for round in 0..change::MAX_REPLANS {
-            if round > 0 {
-                change::pause_before_replanning(round).await;
-            }
-            check_refundable(&reservation, &before)?;
-            let changes = change::balance_changes(&reservation, &before, Direction::GiveBack);
-            let history = change::entry(
-                self.clock.now(),
-                ChangeKind::Cancelled,
-                &reservation,
-                changes,
-                by,
-                correction.0,
-            );
-            // This cancellation of this incarnation: no earlier cancellation of the same
-            // reservation id can be replayed in its place.
-            let token = token::client_token(
-                &self.table,
-                "cancel",
-                &[
-                    &employee.to_string(),
-                    reservation.id().as_str(),
-                    reservation.incarnation().as_str(),
-                    &history.id,
-                ],
-            );
-            let check_active = !by.actor.has_hr_authority();
-            let plan = plan(
-                &self.table,
-                &reservation,
-                &before,
-                &history,
-                check_active,
-                token,
-            )?;
-            let applied = self
-                .transact(&plan.items, &plan.token, Applied::Done, |reasons| {
-                    interpret(&reservation, &plan.actions, reasons)
-                })
-                .await?;
-            match applied {
-                Applied::Done => {
-                    let after = change::balances_after(&history)?;
-                    self.saw(employee, &after);
-                    return Ok(Cancellation {
-                        balances: after,
-                        reservation,
-                        correction: correction.0,
-                    });
-                }
-                Applied::Moved(now) => {
-                    self.saw(employee, &now);
-                    change::moved_to(&mut before, now);
-                }
-                Applied::Replayed(_) => return Err(unexpected(&[])),
-            }
+        // HR may cancel for an inactive employee; everyone else needs them Active.
+        let check_active = !by.actor.has_hr_authority();
+        let change = Change {
+            kind: ChangeKind::Cancelled,
+            reservation: &reservation,
+            by,
+            correction: correction.0,
+            direction: Direction::GiveBack,
+            plan: |before: &BTreeMap<i32, YearBalance>, history: &HistoryEntry, token| {
+                check_refundable(&reservation, before)?;
+                plan(
+                    &self.table,
+                    &reservation,
+                    before,
+                    history,
+                    check_active,
+                    token,
+                )
+            },
+            interpret: |actions: &[Action], reasons: &[CancellationReason]| {
+                interpret(&reservation, actions, reasons)
+            },
+        };
+        match self.apply(change, before).await? {
+            Outcome::Written(balances) => Ok(Cancellation {
+                balances,
+                correction: correction.0,
+                reservation,
+            }),
+            // Only a booking's reservation put can find its own earlier write.
+            Outcome::Replayed(_) => Err(unexpected(&[])),
         }
-        Err(StoreError::Contention {
-            operation: "TransactWriteItems",
-            attempts: change::MAX_REPLANS,
-            reason: "the balance kept changing under concurrent changes".to_owned(),
-        })
     }
 }

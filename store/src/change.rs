@@ -386,6 +386,99 @@ impl Store {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Guessed(pub bool);
 
+/// One change to send: which, to what, by whom, and how each round is planned and its
+/// refusal read.
+pub(crate) struct Change<'a, P, I> {
+    /// Booked or cancelled.
+    pub kind: ChangeKind,
+    /// The reservation booked or cancelled.
+    pub reservation: &'a Reservation,
+    /// Who makes it.
+    pub by: &'a Attribution,
+    /// Whether it touches days before today.
+    pub correction: bool,
+    /// Whether it takes days or gives them back.
+    pub direction: Direction,
+    /// The transaction for one round: from these balances, with this history entry and
+    /// token (an error refuses the change before anything is sent).
+    pub plan: P,
+    /// Reads a refusal of that transaction.
+    pub interpret: I,
+}
+
+/// What a sent change came to.
+pub(crate) enum Outcome {
+    /// Written, leaving these balances.
+    Written(Vec<YearBalance>),
+    /// A booking that already stood.
+    Replayed(Reservation),
+}
+
+impl Store {
+    /// Sends `change`, planned from `before`; while a balance moved under it, plans again
+    /// from the balance DynamoDB returned, up to [`MAX_REPLANS`] times. Each round has its
+    /// own history entry and so its own client token: this change of this incarnation.
+    pub(crate) async fn apply<P, I>(
+        &self,
+        change: Change<'_, P, I>,
+        mut before: BTreeMap<i32, YearBalance>,
+    ) -> Result<Outcome, StoreError>
+    where
+        P: Fn(&BTreeMap<i32, YearBalance>, &HistoryEntry, String) -> Result<Plan, StoreError>,
+        I: Fn(&[Action], &[CancellationReason]) -> crate::retry::Attempt<Applied>,
+    {
+        let r = change.reservation;
+        let employee = r.employee();
+        for round in 0..MAX_REPLANS {
+            if round > 0 {
+                pause_before_replanning(round).await;
+            }
+            let changes = balance_changes(r, &before, change.direction);
+            let history = entry(
+                self.clock.now(),
+                change.kind,
+                r,
+                changes,
+                change.by,
+                change.correction,
+            );
+            let token = crate::token::client_token(
+                &self.table,
+                change.kind.as_str(),
+                &[
+                    &employee.to_string(),
+                    r.id().as_str(),
+                    r.incarnation().as_str(),
+                    &history.id,
+                ],
+            );
+            let plan = (change.plan)(&before, &history, token)?;
+            let applied = self
+                .transact(&plan.items, &plan.token, Applied::Done, |reasons| {
+                    (change.interpret)(&plan.actions, reasons)
+                })
+                .await?;
+            match applied {
+                Applied::Done => {
+                    let after = balances_after(&history)?;
+                    self.saw(employee, &after);
+                    return Ok(Outcome::Written(after));
+                }
+                Applied::Replayed(existing) => return Ok(Outcome::Replayed(existing)),
+                Applied::Moved(now) => {
+                    self.saw(employee, &now);
+                    moved_to(&mut before, now);
+                }
+            }
+        }
+        Err(StoreError::Contention {
+            operation: "TransactWriteItems",
+            attempts: MAX_REPLANS,
+            reason: "the balance kept changing under concurrent changes".to_owned(),
+        })
+    }
+}
+
 /// Folds the balances a refused plan found into what the next plan starts from.
 pub(crate) fn moved_to(before: &mut BTreeMap<i32, YearBalance>, now: Vec<YearBalance>) {
     for b in now {

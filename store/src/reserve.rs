@@ -5,14 +5,17 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::CancellationReason;
-use domain::history::ChangeKind;
+use domain::history::{ChangeKind, HistoryEntry};
 use domain::{
     rules, DateRange, DayCountPolicy, EmployeeId, IdempotencyKey, Incarnation, Reservation,
     ReservationId, YearBalance,
 };
 
+#[cfg(test)]
+use crate::change;
 use crate::change::{
-    self, balance_now, refused, Action, Applied, Attribution, BalanceNow, Direction, Plan,
+    balance_now, refused, Action, Applied, Attribution, BalanceNow, Change, Direction, Outcome,
+    Plan,
 };
 use crate::items;
 use crate::retry::Attempt;
@@ -53,7 +56,7 @@ pub(crate) fn plan(
     table: &str,
     reservation: &Reservation,
     before: &BTreeMap<i32, YearBalance>,
-    history: &domain::history::HistoryEntry,
+    history: &HistoryEntry,
     token: String,
 ) -> Result<Plan, StoreError> {
     let employee = reservation.employee();
@@ -198,69 +201,33 @@ impl Store {
         let incarnation = Incarnation::from_bytes(&token::random_bytes());
         let reservation =
             Reservation::new(id, employee, request.range, request.policy, incarnation)?;
-        let years: Vec<i32> = reservation
-            .charge()
-            .years()
-            .iter()
-            .map(|c| c.year)
-            .collect();
-        let (mut before, _) = self.planning_balances(employee, &years).await?;
-        for round in 0..change::MAX_REPLANS {
-            if round > 0 {
-                change::pause_before_replanning(round).await;
-            }
-            let changes = change::balance_changes(&reservation, &before, Direction::Take);
-            let history = change::entry(
-                self.clock.now(),
-                ChangeKind::Booked,
-                &reservation,
-                changes,
-                &request.by,
-                correction.0,
-            );
-            let token = token::client_token(
-                &self.table,
-                "reserve",
-                &[
-                    &employee.to_string(),
-                    reservation.id().as_str(),
-                    reservation.incarnation().as_str(),
-                    &history.id,
-                ],
-            );
-            let plan = plan(&self.table, &reservation, &before, &history, token)?;
-            let applied = self
-                .transact(&plan.items, &plan.token, Applied::Done, |reasons| {
-                    interpret_cancellation(&reservation, &plan.actions, reasons)
-                })
-                .await?;
-            match applied {
-                Applied::Done => {
-                    let after = change::balances_after(&history)?;
-                    self.saw(employee, &after);
-                    return Ok(Booking {
-                        reservation,
-                        balances: Some(after),
-                        correction: correction.0,
-                    });
-                }
-                Applied::Replayed(existing) => {
-                    return Ok(Booking {
-                        reservation: existing,
-                        balances: None,
-                        correction: false,
-                    })
-                }
-                Applied::Moved(now) => {
-                    self.saw(employee, &now);
-                    change::moved_to(&mut before, now);
-                }
-            }
-        }
-        Err(StoreError::Contention {
-            operation: "TransactWriteItems",
-            attempts: change::MAX_REPLANS,
-            reason: "the balance kept changing under concurrent bookings".to_owned(),
+        let (before, _) = self
+            .planning_balances(employee, &reservation.charge().charged_years())
+            .await?;
+        let change = Change {
+            kind: ChangeKind::Booked,
+            reservation: &reservation,
+            by: &request.by,
+            correction: correction.0,
+            direction: Direction::Take,
+            plan: |before: &BTreeMap<i32, YearBalance>, history: &HistoryEntry, token| {
+                plan(&self.table, &reservation, before, history, token)
+            },
+            interpret: |actions: &[Action], reasons: &[CancellationReason]| {
+                interpret_cancellation(&reservation, actions, reasons)
+            },
+        };
+        Ok(match self.apply(change, before).await? {
+            Outcome::Written(after) => Booking {
+                balances: Some(after),
+                correction: correction.0,
+                reservation,
+            },
+            Outcome::Replayed(existing) => Booking {
+                reservation: existing,
+                balances: None,
+                correction: false,
+            },
         })
     }
 }
