@@ -2,11 +2,12 @@
 //! it, the transaction plan (its actions and what each one is), and the history entry
 //! written in the same transaction.
 //!
-//! A change reads the balances it touches first, then conditions each balance update on
-//! exactly those figures, so the history entry it writes holds the true figures before
-//! and after. When another change got there first, the failed condition returns the
-//! balance as it now is (`ALL_OLD`) and the change is planned again from those figures,
-//! without another read.
+//! A change plans from the balances it touches (read with one consistent query, or the
+//! figures this process last saw: see [`crate::recent`]), then conditions each balance
+//! update on exactly those figures, so the history entry it writes holds the true figures
+//! before and after. When another change got there first, the failed condition returns
+//! the balance as it now is (`ALL_OLD`) and the change is planned again from those
+//! figures, without another read ([`Store::apply`]).
 
 use std::collections::{BTreeMap, HashMap};
 
