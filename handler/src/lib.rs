@@ -163,9 +163,11 @@ impl Handler {
         let envelope = Envelope::read(&event);
         // Boxed: the SDK's futures nest deeply, and callers composing this one (the Lambda
         // runtime's service) would otherwise hit the compiler's type-depth limit.
-        let answered = tokio::time::timeout(deadline, Box::pin(self.reply(event))).await;
-        let (facts, reply) =
-            answered.unwrap_or_else(|_| (Facts::default(), tools::deadline_exceeded(deadline)));
+        // What is known of the call stays known when the deadline cuts it off.
+        let mut facts = Facts::default();
+        let answered =
+            tokio::time::timeout(deadline, Box::pin(self.reply(event, &mut facts))).await;
+        let reply = answered.unwrap_or_else(|_| tools::deadline_exceeded(deadline));
         // Ids and outcome codes only: no names, no user text, no other arguments.
         tracing::info!(
             tool = facts.tool.map_or("unknown", |t| t.name),
@@ -185,11 +187,10 @@ impl Handler {
         LambdaResponse::new(&envelope, &reply).into_value()
     }
 
-    async fn reply(&self, raw: Value) -> (Facts, Reply) {
-        let mut facts = Facts::default();
+    async fn reply(&self, raw: Value, facts: &mut Facts) -> Reply {
         let event = match Event::parse(raw) {
             Ok(event) => event,
-            Err(e) => return (facts, tools::malformed(&e.0)),
+            Err(e) => return tools::malformed(&e.0),
         };
         let tool = match &event {
             Event::Function(e) => catalogue::find(&e.function).ok_or(&e.function),
@@ -197,31 +198,31 @@ impl Handler {
         };
         let tool = match tool {
             Ok(tool) => tool,
-            Err(name) => return (facts, tools::unknown_function(name)),
+            Err(name) => return tools::unknown_function(name),
         };
         facts.tool = Some(tool);
         if let Event::Api(e) = &event {
             if !e.http_method.eq_ignore_ascii_case(tool.method.as_str()) {
-                return (facts, tools::wrong_method(tool, &e.http_method));
+                return tools::wrong_method(tool, &e.http_method);
             }
         }
         let caller =
             match Caller::identify(event.session_attributes(), self.settings.anonymous_access) {
                 Ok(caller) => caller,
-                Err(e) => return (facts, tools::unidentified(&e)),
+                Err(e) => return tools::unidentified(&e),
             };
         facts.caller = Some(caller);
         let request = match event.arguments() {
             Ok(args) => params::parse(tool, &args),
-            Err(e) => return (facts, tools::malformed(&e.0)),
+            Err(e) => return tools::malformed(&e.0),
         };
         let request = match request {
             Ok(request) => request,
-            Err(e) => return (facts, tools::invalid_arguments(tool, &e)),
+            Err(e) => return tools::invalid_arguments(tool, &e),
         };
         facts.employee = Some(request.employee());
         if !caller.may_act_for(request.employee()) {
-            return (facts, tools::forbidden(caller, request.employee()));
+            return tools::forbidden(caller, request.employee());
         }
         let reply = match request {
             Request::Available { employee, year } => self.available(employee, year).await,
@@ -233,7 +234,7 @@ impl Handler {
                 self.cancel(&event, caller, employee, &target).await
             }
         };
-        (facts, reply)
+        reply
     }
 
     fn today(&self) -> NaiveDate {
