@@ -66,7 +66,8 @@ impl Ledger {
 /// A broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
-    /// `total != taken + available`, or a figure below zero.
+    /// `total != taken + available`, a figure below zero, or days taken earlier that are
+    /// negative or more than `taken`.
     Unbalanced {
         /// Whose balance.
         employee: EmployeeId,
@@ -164,8 +165,9 @@ impl fmt::Display for Violation {
         match self {
             Self::Unbalanced { employee, figures: b } => write!(
                 f,
-                "employee {employee} year {}: total {} != taken {} + available {} (or negative)",
-                b.year, b.total, b.taken, b.available
+                "employee {employee} year {}: total {} != taken {} + available {} (or a figure is negative, or earlier_taken {} is outside 0..=taken)",
+                b.year, b.total, b.taken, b.available,
+                b.earlier_taken.map_or("unknown".to_owned(), |e| e.to_string())
             ),
             Self::ChargeWithoutBalance {
                 employee,
@@ -280,7 +282,13 @@ impl Ledger {
         let balances: BTreeMap<i32, &BalanceFigures> =
             self.balances.iter().map(|b| (b.year, b)).collect();
         for b in &self.balances {
-            if b.total < 0 || b.taken < 0 || b.available < 0 || b.total != b.taken + b.available {
+            let earlier_wrong = b.earlier_taken.is_some_and(|e| e < 0 || e > b.taken);
+            if b.total < 0
+                || b.taken < 0
+                || b.available < 0
+                || b.total != b.taken + b.available
+                || earlier_wrong
+            {
                 found.push(Violation::Unbalanced {
                     employee,
                     figures: *b,
@@ -568,6 +576,16 @@ mod tests {
             }
         ));
         assert!(found[0].to_string().contains("is claimed by"));
+    }
+
+    /// A negative `earlier_taken` could hide a lost charge: it is reported.
+    #[test]
+    fn days_taken_earlier_outside_zero_to_taken_are_reported() {
+        let mut ledger = sound();
+        ledger.balances[0].earlier_taken = Some(-1);
+        assert!(matches!(ledger.audit()[0], Violation::Unbalanced { .. }));
+        ledger.balances[0].earlier_taken = Some(4);
+        assert!(matches!(ledger.audit()[0], Violation::Unbalanced { .. }));
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The date and status rules of booking and cancelling, given today's date in the
 //! business time zone.
 //!
-//! - An employee books only from today on, and cancels only a reservation that has not
-//!   started yet: a reservation already under way is refused as a whole (its days are
-//!   being taken; HR corrects it if needed). Partial refunds are not offered, so a
-//!   reservation is always either wholly booked or wholly cancelled.
+//! - An employee books only days from today on, and cancels only a reservation none of
+//!   whose charged days is before today (today's included): one already under way is
+//!   refused as a whole (its days are being taken; HR corrects it if needed). Partial
+//!   refunds are not offered, so a reservation is always either wholly booked or wholly
+//!   cancelled.
+//! - The days that count are the charged ones: under the weekdays policy a Saturday-to-
+//!   Friday booking starts, for these rules, on the Monday.
 //! - HR (and the local demo) may book or cancel past days: a *correction*, which the
 //!   history marks as such.
 //! - Whether the employee must be Active is checked by the store inside the transaction
@@ -12,39 +15,48 @@
 
 use chrono::NaiveDate;
 
-use crate::{Actor, DateRange, DomainError};
+use crate::{Actor, DomainError, Reservation};
 
 /// Whether a permitted change touches days before today (HR correcting the past).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Correction(pub bool);
 
-/// Checks that `actor` may book `range` when today is `today`.
+/// The first day `reservation` charges (a reservation always charges one at least).
+fn first_charged_day(reservation: &Reservation) -> NaiveDate {
+    reservation
+        .claimed_days()
+        .next()
+        .unwrap_or(reservation.range().start())
+}
+
+/// Checks that `actor` may book `reservation` when today is `today`.
 pub fn check_booking(
-    range: &DateRange,
+    reservation: &Reservation,
     today: NaiveDate,
     actor: &Actor,
 ) -> Result<Correction, DomainError> {
-    let past = range.start() < today;
+    let first = first_charged_day(reservation);
+    let past = first < today;
     if past && !actor.has_hr_authority() {
         return Err(DomainError::BookingInThePast {
-            start: range.start(),
+            start: first,
             today,
         });
     }
     Ok(Correction(past))
 }
 
-/// Checks that `actor` may cancel a reservation of `range` when today is `today`.
+/// Checks that `actor` may cancel `reservation` when today is `today`.
 pub fn check_cancelling(
-    range: &DateRange,
+    reservation: &Reservation,
     today: NaiveDate,
     actor: &Actor,
 ) -> Result<Correction, DomainError> {
-    let started = range.start() < today;
+    let started = first_charged_day(reservation) < today;
     if started && !actor.has_hr_authority() {
         return Err(DomainError::CancellingTakenLeave {
-            start: range.start(),
-            end: range.end(),
+            start: reservation.range().start(),
+            end: reservation.range().end(),
             today,
         });
     }
@@ -54,14 +66,30 @@ pub fn check_cancelling(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{parse_iso_date, EmployeeId};
+    use crate::{
+        parse_iso_date, DateRange, DayCountPolicy, EmployeeId, Incarnation, ReservationId,
+    };
 
     fn day(text: &str) -> NaiveDate {
         parse_iso_date(text).unwrap()
     }
 
-    fn range(a: &str, b: &str) -> DateRange {
-        DateRange::parse(a, b).unwrap()
+    fn range(a: &str, b: &str) -> Reservation {
+        under(DayCountPolicy::CalendarDays, a, b)
+    }
+
+    fn under(policy: DayCountPolicy, a: &str, b: &str) -> Reservation {
+        let employee = EmployeeId::new(2).unwrap();
+        let id = ReservationId::parse("0123456789ab").unwrap();
+        let incarnation = Incarnation::parse("0123456789abcdef").unwrap();
+        Reservation::new(
+            id,
+            employee,
+            DateRange::parse(a, b).unwrap(),
+            policy,
+            incarnation,
+        )
+        .unwrap()
     }
 
     fn employee() -> Actor {
@@ -108,5 +136,31 @@ mod tests {
         assert_eq!(check_cancelling(&past, today, &hr()), Ok(Correction(true)));
         let future = range("2026-04-01", "2026-04-02");
         assert_eq!(check_booking(&future, today, &hr()), Ok(Correction(false)));
+    }
+
+    /// Under the weekdays policy the rules look at the first charged day: a booking from
+    /// Saturday 2026-03-07 to Tuesday 2026-03-10 starts, for them, on Monday the 9th.
+    #[test]
+    fn the_first_charged_day_is_what_counts() {
+        let saturday_to_tuesday = under(DayCountPolicy::Weekdays, "2026-03-07", "2026-03-10");
+        let sunday = day("2026-03-08");
+        assert_eq!(
+            check_booking(&saturday_to_tuesday, sunday, &employee()),
+            Ok(Correction(false))
+        );
+        assert!(check_cancelling(&saturday_to_tuesday, sunday, &employee()).is_ok());
+        let tuesday = day("2026-03-10");
+        assert!(check_cancelling(&saturday_to_tuesday, tuesday, &employee()).is_err());
+    }
+
+    /// A reservation starting today may still be cancelled: none of its days is before
+    /// today.
+    #[test]
+    fn a_reservation_starting_today_can_still_be_cancelled() {
+        let today = day("2026-03-10");
+        assert_eq!(
+            check_cancelling(&range("2026-03-10", "2026-03-10"), today, &employee()),
+            Ok(Correction(false))
+        );
     }
 }

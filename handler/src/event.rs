@@ -172,11 +172,13 @@ impl Envelope {
     /// Reads what an answer to `raw` must echo. An event with `apiPath` is answered in the
     /// OpenAPI shape, anything else in the function-details shape.
     pub fn read(raw: &Value) -> Self {
+        // Bedrock's names are at most 100 characters: anything longer is no name of ours,
+        // and is echoed cut so that the answer stays small.
         let text = |key: &str| {
-            raw.get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
+            crate::response::bounded(
+                raw.get(key).and_then(Value::as_str).unwrap_or_default(),
+                200,
+            )
         };
         let target = if raw.get("apiPath").is_some() {
             Target::Api {

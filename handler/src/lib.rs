@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use chrono::NaiveDate;
-use domain::{DayCountPolicy, EmployeeId};
+use domain::{DayCountPolicy, EmployeeId, ReservationId};
 use serde_json::Value;
 use store::{Store, StoreConfig};
 
@@ -93,7 +93,7 @@ impl Handler {
         let store = match settings.today {
             Some(today) => {
                 let zone = store.clock().zone();
-                store.with_clock(store::Clock::on(today).in_zone(zone))
+                store.with_clock(store::Clock::on_in(today, zone))
             }
             None => store,
         };
@@ -178,7 +178,9 @@ impl Handler {
             caller_id = facts.caller.and_then(|c| c.id()).map(EmployeeId::get),
             caller_role = facts.caller.map(|c| c.role()),
             employee = facts.employee.map(EmployeeId::get),
-            reservation = reply.reservation_id(),
+            reservation = reply
+                .reservation_id()
+                .or(facts.reservation.as_ref().map(ReservationId::as_str)),
             outcome = reply.code(),
             verdict = ?reply.verdict,
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -221,6 +223,13 @@ impl Handler {
             Err(e) => return tools::invalid_arguments(tool, &e),
         };
         facts.employee = Some(request.employee());
+        if let Request::Cancel {
+            target: store::CancelTarget::Id(id),
+            ..
+        } = &request
+        {
+            facts.reservation = Some(id.clone());
+        }
         if !caller.may_act_for(request.employee()) {
             return tools::forbidden(caller, request.employee());
         }
@@ -243,11 +252,13 @@ impl Handler {
 }
 
 /// What the log line of a call says about it (ids only).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Facts {
     tool: Option<&'static Tool>,
     caller: Option<Caller>,
     employee: Option<EmployeeId>,
+    /// The reservation a cancellation names, logged even when it is refused or cut off.
+    reservation: Option<ReservationId>,
 }
 
 /// How long before the Lambda's own deadline the handler answers at the latest, so its

@@ -349,6 +349,26 @@ mod tests {
             .contains("answer_too_large"));
     }
 
+    /// An absurd function name is echoed cut, so the whole answer stays under 64 KB.
+    #[test]
+    fn an_answer_with_an_absurd_function_name_stays_under_64_kb() {
+        let raw = json!({"function": "f".repeat(100_000), "actionGroup": "g"});
+        let envelope = Envelope::read(&raw);
+        let reply = Reply::problem(
+            Verdict::Reprompt,
+            404,
+            "unknown_function",
+            "no",
+            Value::Null,
+        );
+        let value = LambdaResponse::new(&envelope, &reply).into_value();
+        assert!(
+            value.to_string().len() < 1024,
+            "{}",
+            value.to_string().len()
+        );
+    }
+
     #[test]
     fn echoed_values_are_cut_to_a_bounded_length() {
         assert_eq!(bounded("short", 10), "short");

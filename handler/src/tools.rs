@@ -154,7 +154,11 @@ impl Handler {
         employee: EmployeeId,
         target: &CancelTarget,
     ) -> Reply {
-        let session_id = event.session_id().unwrap_or_default();
+        let Some(session_id) = event.session_id().filter(|s| !s.is_empty()) else {
+            return malformed(
+                "the event has no sessionId, which the history of a cancellation records",
+            );
+        };
         let by = attribution(caller, employee, session_id);
         let cancelled = match self.store.cancel(employee, target, &by).await {
             Ok(c) => c,

@@ -201,9 +201,10 @@ impl Store {
     /// days back and writes a history entry, all in one transaction conditioned on the
     /// reservation being the very incarnation read and the balances the very figures read.
     ///
-    /// An employee (and HR acting on their own vacation) may cancel only a reservation that
-    /// has not started, and only while Active; HR may cancel any, as a correction when it
-    /// has started. Returns what the table now holds: the cancelled reservation and the
+    /// An employee (and HR acting on their own vacation) may cancel only a reservation none
+    /// of whose charged days is before today, and only while Active; HR may cancel any, as
+    /// a correction when it has started. By date, any day of the range finds it (a weekend
+    /// day that the weekdays policy does not claim included). Returns what the table now holds: the cancelled reservation and the
     /// balances after the refund.
     #[tracing::instrument(skip(self, by), fields(employee = %employee, actor = %by.actor))]
     pub async fn cancel(
@@ -218,10 +219,17 @@ impl Store {
         };
         let id = match target {
             CancelTarget::Id(id) => id.clone(),
-            CancelTarget::Covering(date) => self
-                .day_claim_owner(employee, *date)
-                .await?
-                .ok_or_else(not_found)?,
+            CancelTarget::Covering(date) => match self.day_claim_owner(employee, *date).await? {
+                Some(id) => id,
+                // An unclaimed day inside a booking (a weekend under the weekdays policy).
+                None => self
+                    .list_reservations(employee, None)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.range().days().any(|d| d == *date))
+                    .map(|r| r.id().clone())
+                    .ok_or_else(not_found)?,
+            },
         };
         let reservation = match self.get_reservation(employee, &id).await? {
             Some(r) => r,
@@ -236,8 +244,18 @@ impl Store {
             }
             None => return Err(not_found()),
         };
-        let correction =
-            rules::check_cancelling(&reservation.range(), self.clock.today(), &by.actor)?;
+        // The claim of that day names this reservation: it must book that day, or the
+        // table contradicts itself and cancelling would refund days nobody asked about.
+        if let CancelTarget::Covering(date) = target {
+            if !reservation.range().days().any(|d| d == *date) {
+                return Err(StoreError::Inconsistent {
+                    pk: keys::employee_pk(employee),
+                    sk: keys::day_sk(*date),
+                    problem: Inconsistency::ClaimOutsideReservation,
+                });
+            }
+        }
+        let correction = rules::check_cancelling(&reservation, self.clock.today(), &by.actor)?;
         let years = reservation.charge().charged_years();
         let (mut before, guessed) = self.planning_balances(employee, &years).await?;
         // A guess is verified by the transaction, but a refusal made before sending it

@@ -38,8 +38,18 @@ impl Clock {
 
     /// A UTC clock stopped at noon of `date`.
     pub fn on(date: NaiveDate) -> Self {
-        let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
-        Self::fixed(noon, Tz::UTC)
+        Self::on_in(date, Tz::UTC)
+    }
+
+    /// A clock stopped at noon of `date` in `zone`, so that `today()` is `date` there.
+    pub fn on_in(date: NaiveDate, zone: Tz) -> Self {
+        use chrono::TimeZone;
+        let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default();
+        let now = zone
+            .from_local_datetime(&noon)
+            .earliest()
+            .map_or_else(|| noon.and_utc(), |t| t.with_timezone(&Utc));
+        Self::fixed(now, zone)
     }
 
     /// Parses an IANA time zone name (`UTC`, `Europe/Berlin`).
@@ -95,5 +105,20 @@ mod tests {
                 .to_string(),
             "2026-01-02"
         );
+    }
+
+    /// A pinned date is that date in the business zone, even twelve hours and more from UTC.
+    #[test]
+    fn a_pinned_date_is_the_date_in_its_zone() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        for zone in [
+            "Pacific/Auckland",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+            "UTC",
+        ] {
+            let clock = Clock::on_in(date, Clock::parse_zone(zone).unwrap());
+            assert_eq!(clock.today(), date, "{zone}");
+        }
     }
 }

@@ -176,6 +176,9 @@ pub enum Inconsistency {
     /// A day claim names a reservation that does not exist.
     #[error("a day claim names this reservation, which does not exist")]
     MissingReservation,
+    /// A day claim names a reservation that does not book that day.
+    #[error("the day claim names a reservation that does not book that day")]
+    ClaimOutsideReservation,
     /// A charged year has no balance item.
     #[error("the balance of a year the reservation charges is missing")]
     MissingBalance,

@@ -47,8 +47,9 @@ pub struct Booking {
     /// Each charged year's balance right after this booking was written, from the write
     /// itself; `None` when the request was a replay of a booking that already stood.
     pub balances: Option<Vec<YearBalance>>,
-    /// Whether an HR user booked days before today.
-    pub correction: bool,
+    /// Whether an HR user booked days before today; `None` for a replay (the standing
+    /// booking's history entry says).
+    pub correction: Option<bool>,
 }
 
 /// The transaction that books `reservation` in `table`, from the balances `before`.
@@ -193,14 +194,13 @@ impl Store {
     #[tracing::instrument(skip(self, request), fields(employee = %request.employee, days = request.range.calendar_days()))]
     pub async fn reserve(&self, request: &ReserveRequest) -> Result<Booking, StoreError> {
         let employee = request.employee;
-        let correction =
-            rules::check_booking(&request.range, self.clock.today(), &request.by.actor)?;
         let id = ReservationId::derive(employee, &request.idempotency_key);
         // A new incarnation for this write: the same id booked again after a cancellation
         // is another incarnation, with another token.
         let incarnation = Incarnation::from_bytes(&token::random_bytes());
         let reservation =
             Reservation::new(id, employee, request.range, request.policy, incarnation)?;
+        let correction = rules::check_booking(&reservation, self.clock.today(), &request.by.actor)?;
         let (before, _) = self
             .planning_balances(employee, &reservation.charge().charged_years())
             .await?;
@@ -220,13 +220,13 @@ impl Store {
         Ok(match self.apply(change, before).await? {
             Outcome::Written(after) => Booking {
                 balances: Some(after),
-                correction: correction.0,
+                correction: Some(correction.0),
                 reservation,
             },
             Outcome::Replayed(existing) => Booking {
                 reservation: existing,
                 balances: None,
-                correction: false,
+                correction: None,
             },
         })
     }

@@ -62,8 +62,9 @@ impl Store {
                 Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
                     Attempt::InProgress
                 }
+                // Every round of a change has its own token, so this is no user's mistake.
                 Some(TransactWriteItemsError::IdempotentParameterMismatchException(_)) => {
-                    Attempt::Done(Err(StoreError::IdempotencyKeyReused))
+                    Attempt::Done(Err(StoreError::dynamo("TransactWriteItems", err)))
                 }
                 Some(
                     TransactWriteItemsError::ProvisionedThroughputExceededException(_)

@@ -822,14 +822,14 @@ async fn the_past_is_only_for_hr_and_marked_a_correction() {
         .reserve(&request(id, "2026-03-10", "2026-03-10", "today"))
         .await
         .unwrap();
-    assert!(!today.correction);
+    assert_eq!(today.correction, Some(false));
     // HR records leave already taken; the employee cannot cancel it.
     let hr = ReserveRequest {
         by: hr_tests::by_hr(id),
         ..request(id, "2026-03-02", "2026-03-04", "taken")
     };
     let taken = store.reserve(&hr).await.unwrap();
-    assert!(taken.correction);
+    assert_eq!(taken.correction, Some(true));
     let target = CancelTarget::Id(taken.reservation.id().clone());
     let before = snapshot(&store, id).await;
     let err = store
@@ -849,11 +849,21 @@ async fn the_past_is_only_for_hr_and_marked_a_correction() {
         .await
         .unwrap();
     assert!(undone.correction);
+    // A reservation starting today has no day before today: the employee may cancel it.
+    let starting_today = CancelTarget::Id(today.reservation.id().clone());
+    let cancelled = store
+        .cancel(id, &starting_today, &by_employee(id))
+        .await
+        .unwrap();
+    assert!(!cancelled.correction);
 
     let history = store.history(id).await.unwrap();
     let cancel = history
         .iter()
-        .find(|h| h.kind == domain::history::ChangeKind::Cancelled)
+        .find(|h| {
+            h.kind == domain::history::ChangeKind::Cancelled
+                && h.reservation == *taken.reservation.id()
+        })
         .unwrap();
     assert!(cancel.correction);
     assert_eq!(cancel.actor.user, Some(EmployeeId::new(999).unwrap()));
@@ -981,4 +991,80 @@ async fn an_inconsistent_ledger_refuses_to_cancel_as_a_dependency_failure() {
         "{err:?}"
     );
     assert!(err.is_dependency_failure());
+}
+
+/// Under the weekdays policy a weekend inside a booking has no claim, yet naming it finds
+/// the booking; a claim naming a reservation that does not book its day is a dependency
+/// failure, not a refund of other days.
+#[tokio::test]
+async fn cancelling_by_date_finds_a_weekend_day_and_refuses_a_misplaced_claim() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = fresh_store().await;
+    let id = seed(&store, 45, EmployeeStatus::Active, &[(2026, 20, 0)]).await;
+    let saturday_to_tuesday = ReserveRequest {
+        policy: DayCountPolicy::Weekdays,
+        ..request(id, "2026-01-24", "2026-01-27", "weekend")
+    };
+    let r = store
+        .reserve(&saturday_to_tuesday)
+        .await
+        .unwrap()
+        .reservation;
+    let cancelled = store
+        .cancel(
+            id,
+            &CancelTarget::Covering(date("2026-01-24")),
+            &by_employee(id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cancelled.reservation.id(), r.id());
+    assert_eq!(store.get_balance(id, 2026).await.unwrap().available(), 20);
+
+    // A claim on 2026-02-10 naming a reservation of 2026-02-02..03.
+    let booked = store
+        .reserve(&request(id, "2026-02-02", "2026-02-03", "elsewhere"))
+        .await
+        .unwrap()
+        .reservation;
+    let stray = std::collections::HashMap::from([
+        ("PK".to_owned(), AttributeValue::S("EMP#45".into())),
+        ("SK".to_owned(), AttributeValue::S("DAY#2026-02-10".into())),
+        ("entity".to_owned(), AttributeValue::S("DayClaim".into())),
+        ("employee_id".to_owned(), AttributeValue::N("45".into())),
+        ("date".to_owned(), AttributeValue::S("2026-02-10".into())),
+        (
+            "reservation_id".to_owned(),
+            AttributeValue::S(booked.id().to_string()),
+        ),
+    ]);
+    store
+        .client()
+        .put_item()
+        .table_name(store.table_name())
+        .set_item(Some(stray))
+        .send()
+        .await
+        .unwrap();
+    let before = snapshot(&store, id).await;
+    let err = store
+        .cancel(
+            id,
+            &CancelTarget::Covering(date("2026-02-10")),
+            &by_employee(id),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Inconsistent {
+                problem: store::Inconsistency::ClaimOutsideReservation,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_dependency_failure());
+    assert_eq!(snapshot(&store, id).await, before, "nothing refunded");
 }
