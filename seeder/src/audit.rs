@@ -366,7 +366,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("FAILED: 3 violation(s)\n  1. employee 24 year 2026: total 20 != taken 3 + available 18 (or negative)\n     keys: EMP#24 / YEAR#2026\n"), "{text}");
+        assert!(text.contains("FAILED: 3 violation(s)\n  1. employee 24 year 2026: total 20 != taken 3 + available 18 (or a figure is negative, or earlier_taken 0 is outside 0..=taken)\n     keys: EMP#24 / YEAR#2026\n"), "{text}");
         assert!(
             text.contains(
                 "  2. employee 9: data stored, but no profile\n     keys: EMP#9 / PROFILE\n"
