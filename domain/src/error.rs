@@ -5,13 +5,19 @@ use chrono::NaiveDate;
 /// The longest piece of a rejected value quoted back in an error, in characters.
 pub const MAX_ECHO_CHARS: usize = 64;
 
-/// `text` as an error quotes it: cut to [`MAX_ECHO_CHARS`] characters, an ellipsis marking
-/// the cut, so a rejected value never makes an answer long.
-pub(crate) fn echo(text: &str) -> String {
-    match text.char_indices().nth(MAX_ECHO_CHARS) {
+/// `text` cut to at most `max` characters, an ellipsis marking the cut: how a value
+/// someone supplied is quoted back.
+pub fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         None => text.to_owned(),
         Some((end, _)) => format!("{}…", &text[..end]),
     }
+}
+
+/// `text` as an error quotes it: cut to [`MAX_ECHO_CHARS`] characters, so a rejected value
+/// never makes an answer long.
+pub(crate) fn echo(text: &str) -> String {
+    bounded(text, MAX_ECHO_CHARS)
 }
 
 /// Why a value was rejected by a domain rule. Each variant's message is written for the

@@ -31,6 +31,6 @@ pub use actor::{Actor, ActorRole};
 pub use balance::YearBalance;
 pub use dates::{parse_iso_date, parse_year, DateRange, MAX_YEAR, MIN_YEAR};
 pub use employee::{Employee, EmployeeId, EmployeeStatus};
-pub use error::DomainError;
+pub use error::{bounded, DomainError, MAX_ECHO_CHARS};
 pub use policy::{Charge, DayCountPolicy, YearCharge};
 pub use reservation::{IdempotencyKey, Incarnation, Reservation, ReservationId};

@@ -135,7 +135,10 @@ impl<'a> Arguments<'a> {
         let mut problems = Vec::new();
         for arg in args {
             match tool.param(&arg.name) {
-                None => problems.push(Problem::Unknown(crate::response::bounded(&arg.name, 64))),
+                None => problems.push(Problem::Unknown(crate::response::bounded(
+                    &arg.name,
+                    domain::MAX_ECHO_CHARS,
+                ))),
                 Some(p) if given.iter().any(|(n, _)| *n == p.name) => {
                     if !problems.contains(&Problem::Repeated(p.name)) {
                         problems.push(Problem::Repeated(p.name));

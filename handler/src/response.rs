@@ -201,14 +201,7 @@ impl Reply {
 /// under 64 KB with its envelope.
 pub const MAX_BODY_BYTES: usize = 60 * 1024;
 
-/// `text` cut to at most `max` characters (an ellipsis marks the cut), for echoing values
-/// a caller supplied.
-pub fn bounded(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_owned(),
-        Some((end, _)) => format!("{}…", &text[..end]),
-    }
-}
+pub use domain::bounded;
 
 fn object(value: Value) -> Map<String, Value> {
     match value {

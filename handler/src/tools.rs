@@ -251,7 +251,7 @@ pub(crate) fn unknown_function(name: &str) -> Reply {
         "unknown_function",
         format!(
             "There is no function {:?}. The available functions are: {}.",
-            crate::response::bounded(name, 64),
+            crate::response::bounded(name, domain::MAX_ECHO_CHARS),
             known.join(", ")
         ),
         json!({ "available_functions": known }),

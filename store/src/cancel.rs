@@ -9,8 +9,8 @@ use domain::history::{ChangeKind, HistoryEntry};
 use domain::{rules, EmployeeId, Reservation, ReservationId, YearBalance};
 
 use crate::change::{
-    balance_now, refused, Action, Applied, Attribution, BalanceNow, Change, Direction, Outcome,
-    Plan,
+    balance_now, employee_refusal, refused, Action, Applied, Attribution, BalanceNow, Change,
+    Direction, Outcome, Plan,
 };
 use crate::error::Inconsistency;
 use crate::items;
@@ -113,16 +113,7 @@ fn interpret(
     let mut moved = Vec::new();
     for (action, reason) in actions.iter().zip(reasons).filter(|(_, r)| refused(r)) {
         match action {
-            Action::EmployeeCheck => {
-                let error = match reason.item() {
-                    None => StoreError::EmployeeNotFound(employee),
-                    Some(item) => match items::employee_from_item(item) {
-                        Ok(_) => StoreError::EmployeeInactive(employee),
-                        Err(e) => e,
-                    },
-                };
-                return Attempt::Done(Err(error));
-            }
+            Action::EmployeeCheck => return Attempt::Done(Err(employee_refusal(employee, reason))),
             // Cancelled (and perhaps booked again) since we read it.
             Action::Reservation => {
                 return Attempt::Done(Err(StoreError::ReservationNotFound {

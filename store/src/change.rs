@@ -261,6 +261,18 @@ pub(crate) fn balance_now(reason: &CancellationReason) -> Result<BalanceNow, Sto
     }
 }
 
+/// Why a refused employee check refused: no profile, an inactive one, or one that does
+/// not read.
+pub(crate) fn employee_refusal(employee: EmployeeId, reason: &CancellationReason) -> StoreError {
+    match reason.item() {
+        None => StoreError::EmployeeNotFound(employee),
+        Some(item) => match items::employee_from_item(item) {
+            Ok(_) => StoreError::EmployeeInactive(employee),
+            Err(e) => e,
+        },
+    }
+}
+
 /// Whether DynamoDB refused this action's condition.
 pub(crate) fn refused(reason: &CancellationReason) -> bool {
     reason.code() == Some("ConditionalCheckFailed")

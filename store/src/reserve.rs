@@ -14,8 +14,8 @@ use domain::{
 #[cfg(test)]
 use crate::change;
 use crate::change::{
-    balance_now, refused, Action, Applied, Attribution, BalanceNow, Change, Direction, Outcome,
-    Plan,
+    balance_now, employee_refusal, refused, Action, Applied, Attribution, BalanceNow, Change,
+    Direction, Outcome, Plan,
 };
 use crate::items;
 use crate::retry::Attempt;
@@ -107,16 +107,7 @@ pub(crate) fn interpret_cancellation(
     for (action, reason) in actions.iter().zip(reasons).filter(|(_, r)| refused(r)) {
         let old = reason.item();
         match action {
-            Action::EmployeeCheck => {
-                let error = match old {
-                    None => StoreError::EmployeeNotFound(employee),
-                    Some(item) => match items::employee_from_item(item) {
-                        Ok(_) => StoreError::EmployeeInactive(employee),
-                        Err(e) => e,
-                    },
-                };
-                return Attempt::Done(Err(error));
-            }
+            Action::EmployeeCheck => return Attempt::Done(Err(employee_refusal(employee, reason))),
             Action::Reservation => {
                 let Some(item) = old else { continue };
                 return Attempt::Done(match items::reservation_from_item(item) {
