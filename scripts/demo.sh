@@ -61,7 +61,7 @@ done
 }
 
 echo "demo: building the seeder and the handler"
-cargo build --quiet --locked -p hr-seeder --bin seeder -p hr-handler --bin demo
+cargo build --quiet --locked -p hr-seeder --bin seeder -p hr-demo --bin demo
 bin="${CARGO_TARGET_DIR:-target}/debug"
 
 echo "demo: seeding table $table with seed $seed"

@@ -7,7 +7,11 @@
 //! | `HR_ANONYMOUS_ACCESS`    | `refuse` (default) or `hr-for-local-demo`: see [`AnonymousAccess`]; refused on Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) |
 //! | `HR_TIME_ZONE`           | the business time zone in which "today" is taken (IANA name, default `UTC`) |
 //! | `HR_DAY_COUNT_POLICY`    | `calendar-days` (default) or `weekdays`                          |
-//! | `HR_DEADLINE_MS`         | longest an event may take before a `FAILURE` answer (default 10000, 100 to 900000) |
+//! | `HR_DEADLINE_MS`         | longest an event may take before a dependency-failure answer (default 10000, 100 to 900000) |
+//! | `HR_CLAIM_EMPLOYEE_ID`   | interceptor: the token claim holding the caller's employee id (default `custom:employee_id`) |
+//! | `HR_CLAIM_ROLE`          | interceptor: the claim holding the caller's groups or role (default `cognito:groups`) |
+//! | `HR_CLAIM_HR_VALUE`      | interceptor: the value of that claim meaning HR (default `hr`)    |
+//! | `HR_GATEWAY_TARGET`      | Gateway: the target name whose tools are served (`<target>___<tool>`); any when unset |
 //! | `AWS_LAMBDA_LOG_FORMAT`  | `JSON` for JSON log lines (set by Lambda's logging controls)     |
 //! | `AWS_LAMBDA_LOG_LEVEL`   | `TRACE` … `FATAL` (Lambda's logging controls); else `RUST_LOG` directives; `info` by default |
 //!
@@ -16,7 +20,7 @@
 
 use domain::DayCountPolicy;
 
-use crate::identity::AnonymousAccess;
+use tools::{AnonymousAccess, ClaimMapping};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +47,10 @@ pub struct Config {
     pub time_zone: chrono_tz::Tz,
     /// The longest an event may take (see [`crate::Settings::deadline`]).
     pub deadline: std::time::Duration,
+    /// Which token claims name the caller (the interceptor).
+    pub claims: ClaimMapping,
+    /// The Gateway target whose tools are served (see [`crate::Settings::gateway_target`]).
+    pub gateway_target: Option<String>,
     /// Log line format.
     pub log_format: LogFormat,
     /// Log filter directives (`info`, `debug,aws_smithy_runtime=warn`, …).
@@ -130,6 +138,12 @@ impl Config {
             Some(f) if f.eq_ignore_ascii_case("json") => LogFormat::Json,
             _ => LogFormat::Text,
         };
+        let defaults = ClaimMapping::default();
+        let claims = ClaimMapping {
+            employee_id: set("HR_CLAIM_EMPLOYEE_ID").unwrap_or(defaults.employee_id),
+            role: set("HR_CLAIM_ROLE").unwrap_or(defaults.role),
+            hr_value: set("HR_CLAIM_HR_VALUE").unwrap_or(defaults.hr_value),
+        };
         Ok(Self {
             table_name,
             endpoint_url: set("DYNAMODB_ENDPOINT_URL"),
@@ -137,6 +151,8 @@ impl Config {
             policy,
             time_zone,
             deadline,
+            claims,
+            gateway_target: set("HR_GATEWAY_TARGET"),
             log_format,
             log_filter: match set("AWS_LAMBDA_LOG_LEVEL") {
                 Some(level) => lambda_level(&level)?.to_owned(),
@@ -195,6 +211,8 @@ mod tests {
                 policy: DayCountPolicy::CalendarDays,
                 time_zone: chrono_tz::Tz::UTC,
                 deadline: crate::DEFAULT_DEADLINE,
+                claims: ClaimMapping::default(),
+                gateway_target: None,
                 log_format: LogFormat::Text,
                 log_filter: "info".into(),
             }
@@ -210,6 +228,10 @@ mod tests {
             ("HR_DAY_COUNT_POLICY", "weekdays"),
             ("HR_DEADLINE_MS", "2500"),
             ("HR_TIME_ZONE", "Europe/Berlin"),
+            ("HR_CLAIM_EMPLOYEE_ID", "emp"),
+            ("HR_CLAIM_ROLE", "roles"),
+            ("HR_CLAIM_HR_VALUE", "people"),
+            ("HR_GATEWAY_TARGET", "vacations"),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
             ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
             ("RUST_LOG", "trace"),
@@ -223,6 +245,15 @@ mod tests {
         assert_eq!(config.policy, DayCountPolicy::Weekdays);
         assert_eq!(config.deadline, std::time::Duration::from_millis(2500));
         assert_eq!(config.time_zone, chrono_tz::Tz::Europe__Berlin);
+        assert_eq!(
+            config.claims,
+            ClaimMapping {
+                employee_id: "emp".into(),
+                role: "roles".into(),
+                hr_value: "people".into()
+            }
+        );
+        assert_eq!(config.gateway_target.as_deref(), Some("vacations"));
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.log_filter, "debug");
         let config = read(&[("TABLE_NAME", "t"), ("AWS_LAMBDA_LOG_LEVEL", "FATAL")]).unwrap();

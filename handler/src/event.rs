@@ -175,7 +175,7 @@ impl Envelope {
         // Bedrock's names are at most 100 characters: anything longer is no name of ours,
         // and is echoed cut so that the answer stays small.
         let text = |key: &str| {
-            crate::response::bounded(
+            domain::bounded(
                 raw.get(key).and_then(Value::as_str).unwrap_or_default(),
                 200,
             )

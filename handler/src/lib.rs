@@ -1,72 +1,62 @@
-//! The Lambda behind the Bedrock agent's action group: the only code between the model and
-//! the vacation data.
+//! The Lambda behind the agents: thin adapters over the tool core ([`tools`]), one per
+//! shape of invocation, all in the same `bootstrap`.
 //!
 //! ```text
-//! Bedrock event (JSON) ─► Envelope::read ──────────────────────────────┐ (what to echo)
-//!                      └► Event::parse ─► catalogue route ─► identity ─► params ─► tool ─► Reply
-//!                                                                                           │
-//! Bedrock answer (JSON) ◄── LambdaResponse::new(envelope, reply) ◄──────────────────────────┘
+//! invocation ─► Handler::handle_invocation ─┬─ mcp.gatewayRequest event ──► interceptor
+//!                                           ├─ client context names a tool ► gateway (Lambda target)
+//!                                           └─ anything else ─────────────► classic (Bedrock Agents)
 //! ```
 //!
-//! - [`catalogue`]: the tools, defined once, and the schemas sent to Bedrock.
-//! - [`event`] and [`response`]: both action-group styles, read and answered.
-//! - [`identity`]: who is asking (session attributes), and what they may do.
-//! - [`params`]: strict reading of arguments; [`idempotency`]: booking keys.
+//! - [`classic`]: Bedrock Agents Classic action groups, [`event`] and [`response`] their
+//!   formats, function details and OpenAPI alike.
+//! - [`gateway`]: an AgentCore Gateway's Lambda target: the event is the arguments, the
+//!   tool name and ids come in the client context, the verified caller as `_caller`.
+//! - [`interceptor`]: the Gateway's REQUEST interceptor: the bearer token's claims become
+//!   `_caller` on every `tools/call`.
 //! - [`config`]: settings from the environment; [`Handler`]: one per cold start.
 //!
-//! Every event gets an answer Bedrock accepts, never a panic or a Lambda error: a user's
-//! mistake or a business refusal is an answer the model relays (`REPROMPT` when something
-//! must be supplied again), and only a broken dependency is `FAILURE`.
+//! Each adapter decodes its request into the core's terms, calls the core, and encodes the
+//! [`tools::Outcome`]; what a tool means, its arguments, messages and rules live in the core.
 #![warn(missing_docs)]
 
-pub mod catalogue;
+pub mod classic;
 pub mod config;
-pub mod demo;
 pub mod event;
-pub mod idempotency;
-pub mod identity;
-pub mod params;
+pub mod gateway;
+pub mod interceptor;
 pub mod response;
-mod tools;
 
 use std::time::{Duration, Instant};
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use chrono::NaiveDate;
-use domain::{DayCountPolicy, EmployeeId, ReservationId};
+use domain::{DayCountPolicy, EmployeeId};
 use serde_json::Value;
 use store::{Store, StoreConfig};
+use tools::{Caller, ClaimMapping, Outcome, Service, Tool};
 
 pub use config::{Config, ConfigError, LogFormat};
-pub use identity::AnonymousAccess;
-pub use response::{Reply, Verdict};
-
-use catalogue::Tool;
-use event::{Envelope, Event};
-use identity::Caller;
-use params::Request;
-use response::LambdaResponse;
+pub use tools::{AnonymousAccess, Verdict, DEFAULT_DEADLINE};
 
 /// How the handler behaves, beyond where the data is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// What to do with requests that carry no identity.
+    /// What to do with Classic requests that carry no identity.
     pub anonymous_access: AnonymousAccess,
     /// How booked days are counted.
     pub policy: DayCountPolicy,
-    /// The date taken as today (for "the current year" and the date rules); the store's
-    /// clock (the date in the business time zone) when `None`. Demos and tests pin it so
-    /// their figures do not depend on when they run.
+    /// The date taken as today; the store's clock when `None` (see [`tools::Settings::today`]).
     pub today: Option<NaiveDate>,
-    /// The longest an event may take: past it the answer is a `FAILURE` saying the
-    /// vacation system did not answer in time, well before the Lambda's own timeout.
+    /// The longest an event may take: past it the answer is a dependency failure saying
+    /// the vacation system did not answer in time, well before the Lambda's own timeout.
     pub deadline: Duration,
+    /// Which claims of the bearer token name the caller (the interceptor).
+    pub claims: ClaimMapping,
+    /// The Gateway target whose tools this function serves (`<target>___<tool>`); any
+    /// target when `None`.
+    pub gateway_target: Option<String>,
 }
-
-/// [`Settings::deadline`] unless configured: a third of the 30 s the provisioner gives the
-/// Lambda, so a slow DynamoDB is reported, not cut off by Lambda.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -75,39 +65,61 @@ impl Default for Settings {
             policy: DayCountPolicy::default(),
             today: None,
             deadline: DEFAULT_DEADLINE,
+            claims: ClaimMapping::default(),
+            gateway_target: None,
         }
     }
 }
 
-/// Answers Bedrock events. Built once per cold start; cheap to share.
+/// Answers the Lambda's invocations. Built once per cold start; cheap to share.
 #[derive(Debug, Clone)]
 pub struct Handler {
-    store: Store,
+    service: Service,
     settings: Settings,
 }
 
+/// A Gateway call whose dependency is broken: answered as a Lambda error, the only kind
+/// of answer the Gateway reports as a failure. Its text is the outcome's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} ({code})")]
+pub struct DependencyFailure {
+    /// The outcome's code (`unavailable`, `timeout`).
+    pub code: String,
+    /// The outcome's message.
+    pub message: String,
+}
+
+impl From<DependencyFailure> for lambda_runtime::Diagnostic {
+    fn from(failure: DependencyFailure) -> Self {
+        Self {
+            error_type: "DependencyFailure".to_owned(),
+            error_message: failure.to_string(),
+        }
+    }
+}
+
 impl Handler {
-    /// A handler over `store`; a pinned [`Settings::today`] becomes the store's clock, so
-    /// the tools and the store's date rules agree on what today is.
+    /// A handler over `store`.
     pub fn new(store: Store, settings: Settings) -> Self {
-        let store = match settings.today {
-            Some(today) => {
-                let zone = store.clock().zone();
-                store.with_clock(store::Clock::on_in(today, zone))
-            }
-            None => store,
-        };
-        Self { store, settings }
+        let service = Service::new(
+            store,
+            tools::Settings {
+                policy: settings.policy,
+                today: settings.today,
+                deadline: settings.deadline,
+            },
+        );
+        Self { service, settings }
     }
 
     /// The handler the Lambda runs: one SDK configuration and one DynamoDB client, built
     /// from `config`. Timeouts are bounded so that an unreachable DynamoDB becomes a
-    /// `FAILURE` answer rather than a Lambda timeout.
+    /// dependency-failure answer rather than a Lambda timeout.
     pub async fn from_config(config: &Config) -> Self {
         let timeouts = TimeoutConfig::builder()
-            .connect_timeout(std::time::Duration::from_secs(2))
-            .operation_attempt_timeout(std::time::Duration::from_secs(4))
-            .operation_timeout(std::time::Duration::from_secs(12))
+            .connect_timeout(Duration::from_secs(2))
+            .operation_attempt_timeout(Duration::from_secs(4))
+            .operation_timeout(Duration::from_secs(12))
             .build();
         let sdk = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(timeouts)
@@ -128,141 +140,94 @@ impl Handler {
                 policy: config.policy,
                 today: None,
                 deadline: config.deadline,
+                claims: config.claims.clone(),
+                gateway_target: config.gateway_target.clone(),
             },
         )
     }
 
     /// The store it answers from.
     pub fn store(&self) -> &Store {
-        &self.store
+        self.service.store()
     }
 
-    /// Answers one Bedrock event (function-details or OpenAPI) with the response Bedrock
-    /// expects. Never fails and never panics on any input: whatever `event` is, the result
-    /// is a well-formed answer.
+    /// The tool core it adapts.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// Answers one Bedrock Agents Classic event (function details or OpenAPI) with the
+    /// response Bedrock expects. Never fails and never panics on any input.
     pub async fn handle(&self, event: Value) -> Value {
-        self.handle_within(event, None).await
+        self.classic(event, self.settings.deadline).await
     }
 
-    /// [`Handler::handle`] for a Lambda invocation whose own deadline is `lambda_deadline`
-    /// (`LambdaEvent::context.deadline`, milliseconds since the Unix epoch): the answer
-    /// comes within the smaller of [`Settings::deadline`] and that deadline less
-    /// [`DEADLINE_MARGIN`], so a slow DynamoDB is reported, never cut off by Lambda.
-    pub async fn handle_invocation(&self, event: Value, lambda_deadline: u64) -> Value {
+    /// Answers one Lambda invocation, whichever caller sent it: the shape of the event and
+    /// its context chooses the adapter. Within the smaller of [`Settings::deadline`] and the
+    /// invocation's deadline less [`DEADLINE_MARGIN`], so a slow DynamoDB is reported,
+    /// never cut off by Lambda. Only a Gateway call whose dependency is broken is an
+    /// error.
+    pub async fn handle_invocation(
+        &self,
+        event: lambda_runtime::LambdaEvent<Value>,
+    ) -> Result<Value, DependencyFailure> {
+        let lambda_runtime::LambdaEvent { payload, context } = event;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let left = Duration::from_millis(lambda_deadline).saturating_sub(now);
-        self.handle_within(event, Some(left)).await
-    }
-
-    #[tracing::instrument(name = "invocation", skip_all)]
-    async fn handle_within(&self, event: Value, lambda_left: Option<Duration>) -> Value {
-        let started = Instant::now();
-        let deadline = effective_deadline(self.settings.deadline, lambda_left);
-        let envelope = Envelope::read(&event);
-        // Boxed: the SDK's futures nest deeply, and callers composing this one (the Lambda
-        // runtime's service) would otherwise hit the compiler's type-depth limit.
-        // What is known of the call stays known when the deadline cuts it off.
-        let mut facts = Facts::default();
-        let answered =
-            tokio::time::timeout(deadline, Box::pin(self.reply(event, &mut facts))).await;
-        let reply = answered.unwrap_or_else(|_| tools::deadline_exceeded(deadline));
-        // Ids and outcome codes only: no names, no user text, no other arguments.
-        tracing::info!(
-            tool = facts.tool.map_or("unknown", |t| t.name),
-            style = match envelope.target {
-                event::Target::Function(_) => "function",
-                event::Target::Api { .. } => "openapi",
-            },
-            caller_id = facts.caller.and_then(|c| c.id()).map(EmployeeId::get),
-            caller_role = facts.caller.map(|c| c.role()),
-            employee = facts.employee.map(EmployeeId::get),
-            reservation = reply
-                .reservation_id()
-                .or(facts.reservation.as_ref().map(ReservationId::as_str)),
-            outcome = reply.code(),
-            verdict = ?reply.verdict,
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "answered"
-        );
-        LambdaResponse::new(&envelope, &reply).into_value()
-    }
-
-    async fn reply(&self, raw: Value, facts: &mut Facts) -> Reply {
-        let event = match Event::parse(raw) {
-            Ok(event) => event,
-            Err(e) => return tools::malformed(&e.0),
-        };
-        let tool = match &event {
-            Event::Function(e) => catalogue::find(&e.function).ok_or(&e.function),
-            Event::Api(e) => catalogue::find_by_path(&e.api_path).ok_or(&e.api_path),
-        };
-        let tool = match tool {
-            Ok(tool) => tool,
-            Err(name) => return tools::unknown_function(name),
-        };
-        facts.tool = Some(tool);
-        if let Event::Api(e) = &event {
-            if !e.http_method.eq_ignore_ascii_case(tool.method.as_str()) {
-                return tools::wrong_method(tool, &e.http_method);
-            }
+        let left = Duration::from_millis(context.deadline).saturating_sub(now);
+        let deadline = effective_deadline(self.settings.deadline, Some(left));
+        if interceptor::is_interceptor_event(&payload) {
+            return Ok(self.intercept(payload));
         }
-        let caller =
-            match Caller::identify(event.session_attributes(), self.settings.anonymous_access) {
-                Ok(caller) => caller,
-                Err(e) => return tools::unidentified(&e),
-            };
-        facts.caller = Some(caller);
-        let request = match event.arguments() {
-            Ok(args) => params::parse(tool, &args),
-            Err(e) => return tools::malformed(&e.0),
-        };
-        let request = match request {
-            Ok(request) => request,
-            Err(e) => return tools::invalid_arguments(tool, &e),
-        };
-        facts.employee = Some(request.employee());
-        if let Request::Cancel {
-            target: store::CancelTarget::Id(id),
-            ..
-        } = &request
-        {
-            facts.reservation = Some(id.clone());
-        }
-        if !caller.may_act_for(request.employee()) {
-            return tools::forbidden(caller, request.employee());
-        }
-        let reply = match request {
-            Request::Available { employee, year } => self.available(employee, year).await,
-            Request::Reserve { employee, range } => {
-                self.reserve(tool, &event, caller, employee, range).await
+        let custom = context.client_context.as_ref().map(|c| &c.custom);
+        match custom.and_then(gateway::GatewayContext::read) {
+            Some(call) => {
+                self.gateway(payload, call, &context.request_id, deadline)
+                    .await
             }
-            Request::List { employee, year } => self.list(employee, year).await,
-            Request::Cancel { employee, target } => {
-                self.cancel(&event, caller, employee, &target).await
-            }
-        };
-        reply
-    }
-
-    fn today(&self) -> NaiveDate {
-        self.store.clock().today()
+            None => Ok(self.classic(payload, deadline).await),
+        }
     }
 }
 
-/// What the log line of a call says about it (ids only).
+/// What the log line of a call says about it (ids only: no names, no user text, no other
+/// arguments).
 #[derive(Debug, Clone, Default)]
 struct Facts {
     tool: Option<&'static Tool>,
     caller: Option<Caller>,
     employee: Option<EmployeeId>,
     /// The reservation a cancellation names, logged even when it is refused or cut off.
-    reservation: Option<ReservationId>,
+    reservation: Option<String>,
+}
+
+impl Facts {
+    /// Notes whose data a request with valid arguments touches, before it is authorized.
+    fn requested(&mut self, request: &tools::Request) {
+        self.employee = Some(request.employee());
+        self.reservation = request.reservation().map(|r| r.as_str().to_owned());
+    }
+
+    /// Writes the call's log line.
+    fn log(&self, transport: &str, outcome: &Outcome, started: Instant) {
+        tracing::info!(
+            tool = self.tool.map_or("unknown", |t| t.name),
+            style = transport,
+            caller_id = self.caller.and_then(|c| c.id()).map(EmployeeId::get),
+            caller_role = self.caller.map(|c| c.role()),
+            employee = self.employee.map(EmployeeId::get),
+            reservation = outcome.reservation_id().or(self.reservation.as_deref()),
+            outcome = outcome.code(),
+            verdict = ?outcome.verdict,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "answered"
+        );
+    }
 }
 
 /// How long before the Lambda's own deadline the handler answers at the latest, so its
-/// answer (a `FAILURE` saying the system was too slow) still reaches Bedrock.
+/// answer (a failure saying the system was too slow) still reaches the caller.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
 /// The smaller of the configured deadline and the invocation's time left less

@@ -1,5 +1,5 @@
-//! The answers Bedrock accepts from an action group's Lambda, and the [`Reply`] every tool
-//! produces before it is put in that shape.
+//! The answers Bedrock accepts from an action group's Lambda, shaped from the core's
+//! [`Outcome`].
 //!
 //! Function-details answers carry the body as JSON text under `TEXT` and an optional
 //! `responseState`: absent for an answer, `REPROMPT` when the user must supply something
@@ -8,7 +8,9 @@
 //! `responseState` for them, so none is sent and the status alone says how it went.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+
+use tools::{Outcome, Verdict};
 
 use crate::event::{Attributes, Envelope, Target};
 
@@ -111,135 +113,31 @@ pub struct LambdaResponse {
     pub prompt_session_attributes: Attributes,
 }
 
-/// How a reply is classified; decides `responseState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Done as asked.
-    Done,
-    /// A refusal with nothing for the user to supply again (not allowed, inactive
-    /// employee): an answer the model relays.
-    Refused,
-    /// The user (or the model) must supply something again: `REPROMPT`.
-    Reprompt,
-    /// A dependency is broken: `FAILURE`.
-    Failure,
-}
-
-impl Verdict {
-    /// The function-details `responseState`.
-    pub fn state(self) -> Option<ResponseState> {
-        match self {
-            Self::Done | Self::Refused => None,
-            Self::Reprompt => Some(ResponseState::Reprompt),
-            Self::Failure => Some(ResponseState::Failure),
-        }
-    }
-}
-
-/// A tool's answer before it is shaped for Bedrock: a verdict, an HTTP status for OpenAPI
-/// action groups, and a JSON object that always holds `ok` and a `message` the model can
-/// relay (plus `error`, a stable code, when not ok).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    /// How it went.
-    pub verdict: Verdict,
-    /// The OpenAPI status.
-    pub status: u16,
-    /// The body.
-    pub body: Map<String, Value>,
-}
-
-impl Reply {
-    /// A successful answer: `fields` plus `ok: true` and `message`.
-    pub fn done(message: impl Into<String>, fields: Value) -> Self {
-        let mut body = object(fields);
-        body.insert("ok".into(), Value::Bool(true));
-        body.insert("message".into(), Value::String(message.into()));
-        Self {
-            verdict: Verdict::Done,
-            status: 200,
-            body,
-        }
-    }
-
-    /// An unsuccessful answer: `details` plus `ok: false`, `error: code` and `message`.
-    pub fn problem(
-        verdict: Verdict,
-        status: u16,
-        code: &str,
-        message: impl Into<String>,
-        details: Value,
-    ) -> Self {
-        let mut body = object(details);
-        body.insert("ok".into(), Value::Bool(false));
-        body.insert("error".into(), Value::String(code.to_owned()));
-        body.insert("message".into(), Value::String(message.into()));
-        Self {
-            verdict,
-            status,
-            body,
-        }
-    }
-
-    /// The stable code of an unsuccessful reply (`"ok"` otherwise), for logs and tests.
-    pub fn code(&self) -> &str {
-        self.body
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("ok")
-    }
-
-    /// The reservation a booking or cancellation answer is about, for the log line.
-    pub fn reservation_id(&self) -> Option<&str> {
-        ["reservation", "cancelled"]
-            .iter()
-            .find_map(|k| self.body.get(*k)?.get("reservation_id")?.as_str())
-    }
-}
-
-/// The longest answer body sent, in bytes: whatever a call produced, the answer stays
-/// under 64 KB with its envelope.
-pub const MAX_BODY_BYTES: usize = 60 * 1024;
-
-pub use domain::bounded;
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        Value::Null => Map::new(),
-        other => Map::from_iter([("value".to_owned(), other)]),
+/// The function-details `responseState` a verdict takes: none for an answer or a
+/// refusal the model relays, `REPROMPT` when something must be supplied again, `FAILURE`
+/// for a broken dependency.
+pub fn state(verdict: Verdict) -> Option<ResponseState> {
+    match verdict {
+        Verdict::Done | Verdict::Refused => None,
+        Verdict::NeedsInput => Some(ResponseState::Reprompt),
+        Verdict::DependencyFailure => Some(ResponseState::Failure),
     }
 }
 
 impl LambdaResponse {
-    /// Shapes `reply` as the answer to the event `envelope` was read from.
-    pub fn new(envelope: &Envelope, reply: &Reply) -> Self {
-        let mut text = Value::Object(reply.body.clone()).to_string();
-        let mut verdict = reply.verdict;
-        let mut status = reply.status;
-        if text.len() > MAX_BODY_BYTES {
-            tracing::warn!(
-                bytes = text.len(),
-                code = reply.code(),
-                "answer too large, replaced"
-            );
-            let too_large = Reply::problem(
-                Verdict::Reprompt,
-                413,
-                "answer_too_large",
-                "The answer was too large to send. Ask for less at once (for example one year of bookings).",
-                Value::Null,
-            );
-            text = Value::Object(too_large.body).to_string();
-            (verdict, status) = (too_large.verdict, too_large.status);
-        }
-        let body = Body { body: text };
+    /// Shapes `outcome` as the answer to the event `envelope` was read from.
+    pub fn new(envelope: &Envelope, outcome: &Outcome) -> Self {
+        let outcome = outcome.clone().bounded();
+        let (verdict, status) = (outcome.verdict, outcome.status);
+        let body = Body {
+            body: outcome.to_json_text(),
+        };
         let response = match &envelope.target {
             Target::Function(function) => ActionResponse::Function(FunctionResult {
                 action_group: envelope.action_group.clone(),
                 function: function.clone(),
                 function_response: FunctionResponse {
-                    response_state: verdict.state(),
+                    response_state: state(verdict),
                     response_body: TextBody { text: body },
                 },
             }),
@@ -295,10 +193,10 @@ mod tests {
 
     #[test]
     fn a_function_answer_has_the_documented_shape() {
-        let reply = Reply::done("19 days left", json!({"available_days": 19}));
+        let outcome = Outcome::done("19 days left", json!({"available_days": 19}));
         let mut value = LambdaResponse::new(
             &envelope(Target::Function("get_available_vacations_days".into())),
-            &reply,
+            &outcome,
         )
         .into_value();
         // The body is JSON text; compare it parsed, since its key order depends on whether
@@ -330,9 +228,9 @@ mod tests {
     #[test]
     fn an_answer_never_exceeds_64_kb() {
         let huge = "x".repeat(200 * 1024);
-        let reply = Reply::done(huge, Value::Null);
+        let outcome = Outcome::done(huge, Value::Null);
         let value =
-            LambdaResponse::new(&envelope(Target::Function("f".into())), &reply).into_value();
+            LambdaResponse::new(&envelope(Target::Function("f".into())), &outcome).into_value();
         assert!(value.to_string().len() < 64 * 1024);
         let function = &value["response"]["functionResponse"];
         assert_eq!(function["responseState"], "REPROMPT");
@@ -347,14 +245,14 @@ mod tests {
     fn an_answer_with_an_absurd_function_name_stays_under_64_kb() {
         let raw = json!({"function": "f".repeat(100_000), "actionGroup": "g"});
         let envelope = Envelope::read(&raw);
-        let reply = Reply::problem(
-            Verdict::Reprompt,
+        let outcome = Outcome::problem(
+            Verdict::NeedsInput,
             404,
             "unknown_function",
             "no",
             Value::Null,
         );
-        let value = LambdaResponse::new(&envelope, &reply).into_value();
+        let value = LambdaResponse::new(&envelope, &outcome).into_value();
         assert!(
             value.to_string().len() < 1024,
             "{}",
@@ -364,21 +262,21 @@ mod tests {
 
     #[test]
     fn echoed_values_are_cut_to_a_bounded_length() {
-        assert_eq!(bounded("short", 10), "short");
-        assert_eq!(bounded("ééééé", 3), "ééé…");
-        assert_eq!(bounded(&"y".repeat(10_000), 64).chars().count(), 65);
+        assert_eq!(domain::bounded("short", 10), "short");
+        assert_eq!(domain::bounded("ééééé", 3), "ééé…");
+        assert_eq!(domain::bounded(&"y".repeat(10_000), 64).chars().count(), 65);
     }
 
     #[test]
     fn a_reprompt_and_a_failure_set_the_response_state() {
         let target = Target::Function("f".into());
         for (verdict, state) in [
-            (Verdict::Reprompt, Some("REPROMPT")),
-            (Verdict::Failure, Some("FAILURE")),
+            (Verdict::NeedsInput, Some("REPROMPT")),
+            (Verdict::DependencyFailure, Some("FAILURE")),
             (Verdict::Refused, None),
         ] {
-            let reply = Reply::problem(verdict, 400, "x", "why", Value::Null);
-            let value = LambdaResponse::new(&envelope(target.clone()), &reply).into_value();
+            let outcome = Outcome::problem(verdict, 400, "x", "why", Value::Null);
+            let value = LambdaResponse::new(&envelope(target.clone()), &outcome).into_value();
             let got = value["response"]["functionResponse"].get("responseState");
             assert_eq!(got.and_then(Value::as_str), state, "{verdict:?}");
         }
@@ -386,8 +284,8 @@ mod tests {
 
     #[test]
     fn an_openapi_answer_carries_the_status_and_a_json_body() {
-        let reply = Reply::problem(
-            Verdict::Reprompt,
+        let outcome = Outcome::problem(
+            Verdict::NeedsInput,
             404,
             "unknown_employee",
             "who?",
@@ -397,7 +295,7 @@ mod tests {
             path: "/reserve_vacation_time".into(),
             method: "POST".into(),
         };
-        let value = LambdaResponse::new(&envelope(target), &reply).into_value();
+        let value = LambdaResponse::new(&envelope(target), &outcome).into_value();
         let response = &value["response"];
         assert_eq!(response["apiPath"], "/reserve_vacation_time");
         assert_eq!(response["httpMethod"], "POST");
@@ -413,6 +311,6 @@ mod tests {
             body,
             json!({"ok": false, "error": "unknown_employee", "message": "who?"})
         );
-        assert_eq!(reply.code(), "unknown_employee");
+        assert_eq!(outcome.code(), "unknown_employee");
     }
 }

@@ -7,12 +7,12 @@ mod common;
 use chrono::Days;
 use common::*;
 use domain::{DateRange, DayCountPolicy, IdempotencyKey};
-use handler::catalogue::{ToolId, TOOLS};
 use handler::{AnonymousAccess, Handler, Settings};
 use hr_tests::lambda::{as_employee, as_hr};
 use hr_tests::seeding::dump;
 use serde_json::{json, Value};
 use store::ReserveRequest;
+use tools::catalogue::{ToolId, TOOLS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {

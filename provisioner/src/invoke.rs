@@ -19,9 +19,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::error::Error;
 
 /// The session attribute the handler reads the caller's employee id from.
-pub const EMPLOYEE_ID_ATTRIBUTE: &str = handler::identity::EMPLOYEE_ID_ATTRIBUTE;
+pub const EMPLOYEE_ID_ATTRIBUTE: &str = tools::caller::EMPLOYEE_ID_ATTRIBUTE;
 /// The session attribute the handler reads the caller's role from.
-pub const ROLE_ATTRIBUTE: &str = handler::identity::ROLE_ATTRIBUTE;
+pub const ROLE_ATTRIBUTE: &str = tools::caller::ROLE_ATTRIBUTE;
 
 /// How many confirmation rounds one question may take before we stop answering.
 const MAX_RETURN_CONTROL_ROUNDS: usize = 8;

@@ -1,5 +1,5 @@
-//! The action group's function schema, built from the handler's tool catalogue (the one
-//! definition the Lambda routes with), and the comparison that decides whether the
+//! The action group's function schema, built from the tool core's catalogue (the one
+//! definition every transport routes with), and the comparison that decides whether the
 //! deployed schema has drifted from it.
 
 use std::collections::BTreeMap;
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_bedrockagent::types::{
     Function, FunctionSchema, ParameterDetail, RequireConfirmation, Type,
 };
-use handler::catalogue::{ParamType, Tool, TOOLS};
+use tools::catalogue::{ParamType, Tool, TOOLS};
 
 use crate::error::{Error, Result};
 
@@ -40,7 +40,7 @@ fn function(tool: &Tool, confirmation: bool) -> Result<Function> {
             RequireConfirmation::Disabled
         });
     for p in tool.params {
-        let kind = match p.kind {
+        let kind = match p.kind() {
             ParamType::String => Type::String,
             ParamType::Integer => Type::Integer,
         };
@@ -179,7 +179,7 @@ mod tests {
             assert_eq!(params.len(), tool.params.len());
             for p in tool.params {
                 assert_eq!(params[p.name].required(), Some(p.required));
-                assert_eq!(params[p.name].r#type().as_str(), p.kind.as_str());
+                assert_eq!(params[p.name].r#type().as_str(), p.kind().as_str());
             }
         }
     }

@@ -15,11 +15,8 @@ async fn main() -> anyhow::Result<()> {
     handler::init_tracing(config.log_format, &config.log_filter);
     let handler = handler::Handler::from_config(&config).await;
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = event.context.deadline;
-        Ok::<Value, std::convert::Infallible>(
-            handler.handle_invocation(event.payload, deadline).await,
-        )
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        handler.handle_invocation(event)
     }))
     .await
     .map_err(|e| anyhow::anyhow!(e))

@@ -76,7 +76,7 @@ pub fn event(
     match style {
         Style::Function => hr_tests::lambda::function_event(function, params, session, input_text),
         Style::Api => {
-            let method = handler::catalogue::find(function).map_or("POST", |t| t.method.as_str());
+            let method = tools::catalogue::find(function).map_or("POST", |t| t.method.as_str());
             hr_tests::lambda::api_event(
                 &format!("/{function}"),
                 method,

@@ -1,9 +1,12 @@
 //! `demo`: replays the original conversation through the handler against a local table.
 //! Run by `scripts/demo.sh`, which starts DynamoDB Local and seeds it first.
 
+mod replay;
+
 use anyhow::{ensure, Context};
 use clap::Parser;
-use handler::{demo, AnonymousAccess, Handler, Settings};
+use handler::{AnonymousAccess, Handler, Settings};
+
 use store::{Store, StoreConfig};
 
 /// Replay "how many days does employee 2 have / book Jan 24-26 / how many now" as Bedrock
@@ -46,12 +49,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let handler = Handler::new(Store::from_sdk_config(&sdk, config), settings);
 
-    let turns = demo::conversation(args.employee, "2026-01-24", "2026-01-26");
+    let turns = replay::conversation(args.employee, "2026-01-24", "2026-01-26");
     let who = match args.hr {
-        Some(hr) => demo::SignedIn::Hr(hr),
-        None => demo::SignedIn::Employee(args.employee),
+        Some(hr) => replay::SignedIn::Hr(hr),
+        None => replay::SignedIn::Employee(args.employee),
     };
-    let bodies = demo::replay(
+    let bodies = replay::replay(
         &handler,
         &turns,
         "local-demo-session",

@@ -1,17 +1,31 @@
-//! Strict reading of a tool's arguments into a typed [`Request`].
+//! Strict reading of a tool's arguments into a typed [`Request`], from either form they
+//! travel in: text values (Bedrock, [`parse_text`]) or typed JSON (MCP and the AgentCore
+//! Gateway, [`parse_json`]).
 //!
-//! Values arrive as text whatever their declared type. They are parsed with the domain's
-//! own parsers and nothing is trimmed or guessed: `"2"` is an employee id, `" 2"` and
-//! `"2.0"` are not; dates are `YYYY-MM-DD` only. Every problem is reported at once, so
-//! the model can fix them all in one go.
+//! Every value is parsed with the domain's own parsers from its text, and nothing is
+//! trimmed or guessed: `"2"` is an employee id, `" 2"` and `"2.0"` are not; dates are
+//! `YYYY-MM-DD` only. A JSON number is read from its JSON text (`2` is `"2"`, `2.0` is
+//! `"2.0"` and refused alike), and a whole-number parameter also takes a numeric JSON
+//! string, since some clients send one; a text parameter takes only a JSON string. A JSON
+//! `null` counts as left out. Every problem is reported at once, so the model can fix
+//! them all in one go.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use domain::{parse_iso_date, parse_year, DateRange, DomainError, EmployeeId, ReservationId};
 use store::CancelTarget;
 
-use crate::catalogue::{Tool, ToolId};
-use crate::event::EventParameter;
+use crate::catalogue::{ParamType, Tool, ToolId};
+
+/// One argument's value, as a transport carries it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ArgValue<'a> {
+    /// Text, whatever the declared type (Bedrock).
+    Text(&'a str),
+    /// A typed JSON value (MCP, the Gateway).
+    Json(&'a serde_json::Value),
+}
 
 /// A tool call with valid arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +70,17 @@ impl Request {
             | Self::Cancel { employee, .. } => *employee,
         }
     }
+
+    /// The reservation a cancellation names by id, if it does.
+    pub fn reservation(&self) -> Option<&ReservationId> {
+        match self {
+            Self::Cancel {
+                target: CancelTarget::Id(id),
+                ..
+            } => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// One thing wrong with the arguments.
@@ -67,6 +92,15 @@ pub enum Problem {
     Repeated(&'static str),
     /// A required parameter left out.
     Missing(&'static str),
+    /// A JSON value of the wrong type (a list for a date, `true` for an id).
+    WrongType {
+        /// Which parameter.
+        param: &'static str,
+        /// What it must be.
+        expected: &'static str,
+        /// What it was.
+        got: &'static str,
+    },
     /// A value that does not parse, or breaks a rule.
     Invalid {
         /// Which parameter (for a range, the end date).
@@ -86,7 +120,7 @@ impl Problem {
         match self {
             Self::Unknown(name) => Some(name),
             Self::Repeated(name) | Self::Missing(name) => Some(name),
-            Self::Invalid { param, .. } => Some(param),
+            Self::Invalid { param, .. } | Self::WrongType { param, .. } => Some(param),
             Self::BothCancelTargets | Self::NoCancelTarget => None,
         }
     }
@@ -99,6 +133,11 @@ impl fmt::Display for Problem {
             Self::Repeated(name) => write!(f, "{name} was given more than once"),
             Self::Missing(name) => write!(f, "{name} is required"),
             Self::Invalid { param, error } => write!(f, "{param}: {error}"),
+            Self::WrongType {
+                param,
+                expected,
+                got,
+            } => write!(f, "{param} must be {expected}, not {got}"),
             Self::BothCancelTargets => f.write_str(
                 "give either reservation_id or start_date to say which vacation to cancel, not both",
             ),
@@ -125,18 +164,21 @@ impl std::error::Error for InvalidArguments {}
 /// The arguments of one call, by catalogue parameter.
 struct Arguments<'a> {
     tool: &'static Tool,
-    given: Vec<(&'static str, &'a str)>,
+    given: Vec<(&'static str, Cow<'a, str>)>,
     problems: Vec<Problem>,
 }
 
 impl<'a> Arguments<'a> {
-    fn collect(tool: &'static Tool, args: &[&'a EventParameter]) -> Self {
-        let mut given: Vec<(&'static str, &'a str)> = Vec::new();
+    fn collect(
+        tool: &'static Tool,
+        args: impl IntoIterator<Item = (&'a str, ArgValue<'a>)>,
+    ) -> Self {
+        let mut given: Vec<(&'static str, Cow<'a, str>)> = Vec::new();
         let mut problems = Vec::new();
-        for arg in args {
-            match tool.param(&arg.name) {
-                None => problems.push(Problem::Unknown(crate::response::bounded(
-                    &arg.name,
+        for (name, value) in args {
+            match tool.param(name) {
+                None => problems.push(Problem::Unknown(domain::bounded(
+                    name,
                     domain::MAX_ECHO_CHARS,
                 ))),
                 Some(p) if given.iter().any(|(n, _)| *n == p.name) => {
@@ -144,7 +186,11 @@ impl<'a> Arguments<'a> {
                         problems.push(Problem::Repeated(p.name));
                     }
                 }
-                Some(p) => given.push((p.name, arg.value.as_str())),
+                Some(p) => match text_of(p.name, p.kind(), value) {
+                    Ok(Some(text)) => given.push((p.name, text)),
+                    Ok(None) => {}
+                    Err(problem) => problems.push(problem),
+                },
             }
         }
         Self {
@@ -154,8 +200,20 @@ impl<'a> Arguments<'a> {
         }
     }
 
-    fn text(&self, name: &'static str) -> Option<&'a str> {
-        self.given.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    fn text(&self, name: &'static str) -> Option<&str> {
+        self.given
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Whether `name` was given a value, even one of the wrong type.
+    fn has(&self, name: &'static str) -> bool {
+        self.text(name).is_some()
+            || self
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::WrongType { param, .. } if *param == name))
     }
 
     /// Parses an optional parameter; `None` when absent or invalid (the problem recorded).
@@ -164,8 +222,8 @@ impl<'a> Arguments<'a> {
         name: &'static str,
         parse: impl Fn(&str) -> Result<T, DomainError>,
     ) -> Option<T> {
-        let text = self.text(name)?;
-        match parse(text) {
+        let parsed = parse(self.text(name)?);
+        match parsed {
             Ok(value) => Some(value),
             Err(error) => {
                 self.problems.push(Problem::Invalid { param: name, error });
@@ -181,7 +239,7 @@ impl<'a> Arguments<'a> {
         parse: impl Fn(&str) -> Result<T, DomainError>,
     ) -> Option<T> {
         debug_assert!(self.tool.param(name).is_some_and(|p| p.required));
-        if self.text(name).is_none() {
+        if !self.has(name) {
             self.problems.push(Problem::Missing(name));
             return None;
         }
@@ -207,8 +265,72 @@ impl<'a> Arguments<'a> {
     }
 }
 
+/// The text a value is parsed from; `None` for a JSON `null` (left out).
+fn text_of<'a>(
+    param: &'static str,
+    kind: ParamType,
+    value: ArgValue<'a>,
+) -> Result<Option<Cow<'a, str>>, Problem> {
+    use serde_json::Value;
+    let json = match value {
+        ArgValue::Text(text) => return Ok(Some(Cow::Borrowed(text))),
+        ArgValue::Json(json) => json,
+    };
+    let (expected, got) = match (kind, json) {
+        (_, Value::Null) => return Ok(None),
+        (_, Value::String(text)) => return Ok(Some(Cow::Borrowed(text.as_str()))),
+        (ParamType::Integer, Value::Number(n)) => return Ok(Some(Cow::Owned(n.to_string()))),
+        (ParamType::Integer, other) => ("a whole number", json_type(other)),
+        (ParamType::String, other) => ("text", json_type(other)),
+    };
+    Err(Problem::WrongType {
+        param,
+        expected,
+        got,
+    })
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads text arguments, `(name, value)` in the order given (Bedrock's parameter list).
+pub fn parse_text<'a>(
+    tool: &'static Tool,
+    args: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Request, InvalidArguments> {
+    parse(
+        tool,
+        args.into_iter()
+            .map(|(name, value)| (name, ArgValue::Text(value))),
+    )
+}
+
+/// Reads a JSON object's members as arguments (MCP's and the Gateway's `arguments`).
+pub fn parse_json(
+    tool: &'static Tool,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Request, InvalidArguments> {
+    parse(
+        tool,
+        args.iter()
+            .map(|(name, value)| (name.as_str(), ArgValue::Json(value))),
+    )
+}
+
 /// Reads `args` as arguments of `tool`.
-pub fn parse(tool: &'static Tool, args: &[&EventParameter]) -> Result<Request, InvalidArguments> {
+pub fn parse<'a>(
+    tool: &'static Tool,
+    args: impl IntoIterator<Item = (&'a str, ArgValue<'a>)>,
+) -> Result<Request, InvalidArguments> {
     let mut a = Arguments::collect(tool, args);
     let employee = a.required("employee_id", EmployeeId::parse);
     let request = match tool.id {
@@ -243,13 +365,13 @@ pub fn parse(tool: &'static Tool, args: &[&EventParameter]) -> Result<Request, I
         ToolId::CancelVacation => {
             let by_id = a.optional("reservation_id", ReservationId::parse);
             let by_date = a.optional("start_date", parse_iso_date);
-            let given = (a.text("reservation_id"), a.text("start_date"));
+            let given = (a.has("reservation_id"), a.has("start_date"));
             let target = match given {
-                (Some(_), Some(_)) => {
+                (true, true) => {
                     a.problems.push(Problem::BothCancelTargets);
                     None
                 }
-                (None, None) => {
+                (false, false) => {
                     a.problems.push(Problem::NoCancelTarget);
                     None
                 }
@@ -272,16 +394,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn call(tool: &str, pairs: &[(&str, &str)]) -> Result<Request, InvalidArguments> {
-        let params: Vec<EventParameter> = pairs
-            .iter()
-            .map(|(name, value)| EventParameter {
-                name: (*name).to_owned(),
-                kind: Some("string".into()),
-                value: (*value).to_owned(),
-            })
-            .collect();
-        let refs: Vec<&EventParameter> = params.iter().collect();
-        parse(find(tool).unwrap(), &refs)
+        parse_text(find(tool).unwrap(), pairs.iter().copied())
+    }
+
+    fn call_json(tool: &str, args: serde_json::Value) -> Result<Request, InvalidArguments> {
+        parse_json(find(tool).unwrap(), args.as_object().unwrap())
     }
 
     fn id(n: u32) -> EmployeeId {
@@ -431,6 +548,73 @@ mod tests {
         assert_eq!(
             neither,
             Err(InvalidArguments(vec![Problem::NoCancelTarget]))
+        );
+    }
+
+    /// Typed JSON reads as the same text would: the same requests, the same problems.
+    #[test]
+    fn json_arguments_follow_the_same_rules_as_text() {
+        use serde_json::json;
+        assert_eq!(
+            call_json(
+                "reserve_vacation_time",
+                json!({"employee_id": 2, "start_date": "2026-01-24", "end_date": "2026-01-26"})
+            ),
+            call(
+                "reserve_vacation_time",
+                &[
+                    ("employee_id", "2"),
+                    ("start_date", "2026-01-24"),
+                    ("end_date", "2026-01-26")
+                ]
+            )
+        );
+        // A numeric string is a number; a null is left out.
+        assert_eq!(
+            call_json(
+                "list_planned_vacations",
+                json!({"employee_id": "2", "year": null})
+            ),
+            Ok(Request::List {
+                employee: id(2),
+                year: None
+            })
+        );
+        for (json, text) in [
+            (json!(2.0), "2.0"),
+            (json!(0), "0"),
+            (json!(-1), "-1"),
+            (json!(1e3), "1000.0"),
+        ] {
+            assert_eq!(
+                call_json("get_available_vacations_days", json!({"employee_id": json})),
+                call("get_available_vacations_days", &[("employee_id", text)]),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_values_of_the_wrong_type_are_named() {
+        use serde_json::json;
+        let err = call_json(
+            "cancel_vacation",
+            json!({"employee_id": true, "reservation_id": 123, "start_date": ["2026-01-24"], "x": 1}),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err.0[0], Problem::Unknown(_)), "{text}");
+        assert!(
+            text.contains("employee_id must be a whole number, not true or false"),
+            "{text}"
+        );
+        assert!(
+            text.contains("reservation_id must be text, not a number"),
+            "{text}"
+        );
+        assert!(
+            text.contains("start_date must be text, not a list"),
+            "{text}"
         );
     }
 

@@ -1,4 +1,4 @@
-//! The offline demo: the original tutorial's conversation, replayed through [`Handler`] as
+//! The original tutorial's conversation, replayed through [`Handler`] as
 //! the function-details events Bedrock would send, and printed readably.
 //!
 //! The calling application signs the user in (session attributes `role` and `employeeId`),
@@ -9,8 +9,8 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::identity::{EMPLOYEE_ID_ATTRIBUTE, ROLE_ATTRIBUTE};
-use crate::Handler;
+use handler::Handler;
+use tools::caller::{EMPLOYEE_ID_ATTRIBUTE, ROLE_ATTRIBUTE};
 
 /// One user turn: what they typed, and the call the model makes of it.
 #[derive(Debug, Clone)]
@@ -155,7 +155,7 @@ mod tests {
         );
         for turn in &turns {
             assert!(
-                crate::catalogue::find(turn.function).is_some(),
+                tools::catalogue::find(turn.function).is_some(),
                 "{}",
                 turn.function
             );

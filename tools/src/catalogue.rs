@@ -1,6 +1,7 @@
-//! The agent's tools, defined once: the handler routes with this catalogue, and the
-//! provisioner sends it to Bedrock, either as a function-details schema
-//! ([`function_schema`]) or as an OpenAPI 3 document ([`openapi_schema`]).
+//! The tools, defined once: every transport routes with this catalogue, and every schema
+//! is rendered from it: Bedrock's function details ([`function_schema`]), an OpenAPI 3
+//! document ([`openapi_schema`]), JSON Schema for MCP ([`Tool::input_schema`]) and the
+//! AgentCore Gateway's tool schema ([`gateway_tool_schema`]).
 //!
 //! Keeping both schemas and the router on one definition is what prevents the original
 //! tutorial's bug, whose schema said `get_available_vacations_days` while its Lambda routed
@@ -24,7 +25,8 @@ pub enum ToolId {
 }
 
 /// The type Bedrock declares for a parameter. Whatever the type, Bedrock sends the value as
-/// a JSON string; the type only guides the model.
+/// a JSON string; the type only guides the model. MCP and the Gateway send JSON values of
+/// this type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
     /// Free text (dates and reservation ids travel as text).
@@ -69,13 +71,37 @@ impl HttpMethod {
     }
 }
 
+/// What a parameter's value is, which decides its declared type and the JSON Schema
+/// details that tell a model its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// An employee's number: a positive whole number.
+    EmployeeId,
+    /// A calendar year.
+    Year,
+    /// A day, written `YYYY-MM-DD`.
+    Date,
+    /// A reservation id: 12 lowercase hexadecimal characters.
+    ReservationId,
+}
+
+impl Shape {
+    /// The declared type.
+    pub fn kind(self) -> ParamType {
+        match self {
+            Self::EmployeeId | Self::Year => ParamType::Integer,
+            Self::Date | Self::ReservationId => ParamType::String,
+        }
+    }
+}
+
 /// One parameter of a tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Param {
     /// Its name, as the model sends it.
     pub name: &'static str,
-    /// The declared type.
-    pub kind: ParamType,
+    /// What its value is.
+    pub shape: Shape,
     /// What the model is told about it (1 to 500 characters).
     pub description: &'static str,
     /// Whether the model must always supply it.
@@ -103,6 +129,13 @@ pub struct Tool {
     pub method: HttpMethod,
 }
 
+impl Param {
+    /// The declared type.
+    pub fn kind(&self) -> ParamType {
+        self.shape.kind()
+    }
+}
+
 impl Tool {
     /// The parameter called `name`, if the tool has one.
     pub fn param(&self, name: &str) -> Option<&'static Param> {
@@ -117,7 +150,7 @@ impl Tool {
 
 const EMPLOYEE_ID: Param = Param {
     name: "employee_id",
-    kind: ParamType::Integer,
+    shape: Shape::EmployeeId,
     description: "The employee's number: a positive whole number such as 2, written without \
                   spaces, signs, decimals or leading zeros.",
     required: true,
@@ -125,7 +158,7 @@ const EMPLOYEE_ID: Param = Param {
 
 const YEAR: Param = Param {
     name: "year",
-    kind: ParamType::Integer,
+    shape: Shape::Year,
     description: "Calendar year as four digits, such as 2026. Leave it out for the current year.",
     required: false,
 };
@@ -133,7 +166,7 @@ const YEAR: Param = Param {
 const fn date(name: &'static str, description: &'static str, required: bool) -> Param {
     Param {
         name,
-        kind: ParamType::String,
+        shape: Shape::Date,
         description,
         required,
     }
@@ -207,7 +240,7 @@ pub const TOOLS: &[Tool] = &[
             EMPLOYEE_ID,
             Param {
                 name: "reservation_id",
-                kind: ParamType::String,
+                shape: Shape::ReservationId,
                 description: "The reservation id given when it was booked: 12 lowercase \
                               hexadecimal characters. Give this or start_date, not both.",
                 required: false,
@@ -267,7 +300,7 @@ pub fn function_schema(policy: DayCountPolicy) -> Value {
                 .iter()
                 .map(|p| {
                     let detail = json!({
-                        "type": p.kind.as_str(),
+                        "type": p.kind().as_str(),
                         "description": p.description,
                         "required": p.required,
                     });
@@ -318,7 +351,7 @@ pub fn openapi_schema(policy: DayCountPolicy) -> Value {
                             "in": "query",
                             "description": p.description,
                             "required": p.required,
-                            "schema": {"type": p.kind.as_str()},
+                            "schema": {"type": p.kind().as_str()},
                         })
                     })
                     .collect();
@@ -329,7 +362,8 @@ pub fn openapi_schema(policy: DayCountPolicy) -> Value {
                     .params
                     .iter()
                     .map(|p| {
-                        let schema = json!({"type": p.kind.as_str(), "description": p.description});
+                        let schema =
+                            json!({"type": p.kind().as_str(), "description": p.description});
                         (p.name.to_owned(), schema)
                     })
                     .collect();
@@ -362,6 +396,104 @@ pub fn openapi_schema(policy: DayCountPolicy) -> Value {
         },
         "paths": paths,
     })
+}
+
+/// What every answer holds, whatever the tool and however it went: the `outputSchema`
+/// of every MCP tool. `structuredContent` always matches it; the other fields depend on
+/// the tool and the outcome.
+pub fn output_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean", "description": "Whether the request was carried out."},
+            "message": {"type": "string", "description": "What happened, to relay to the user."},
+            "error": {"type": "string", "description": "A stable code saying why not, when ok is false."},
+        },
+        "required": ["ok", "message"],
+    })
+}
+
+impl Tool {
+    /// Whether the tool only reads (balance and list); bookings and cancellations change
+    /// data, so clients ask the user before running them.
+    pub fn is_read_only(&self) -> bool {
+        !matches!(
+            self.id,
+            ToolId::ReserveVacationTime | ToolId::CancelVacation
+        )
+    }
+
+    /// The tool's arguments as JSON Schema (draft 2020-12), for MCP's `inputSchema`: the
+    /// declared type with the form each value must have, and no other properties.
+    pub fn input_schema(&self) -> Value {
+        let properties: Map<String, Value> = self
+            .params
+            .iter()
+            .map(|p| {
+                let mut schema = json!({"type": p.kind().as_str(), "description": p.description});
+                let extra = match p.shape {
+                    Shape::EmployeeId => json!({"minimum": 1, "maximum": u32::MAX}),
+                    Shape::Year => {
+                        json!({"minimum": domain::MIN_YEAR, "maximum": domain::MAX_YEAR})
+                    }
+                    Shape::Date => {
+                        json!({"format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+                    }
+                    Shape::ReservationId => json!({"pattern": "^[0-9a-f]{12}$"}),
+                };
+                if let (Some(schema), Value::Object(extra)) = (schema.as_object_mut(), extra) {
+                    schema.extend(extra);
+                }
+                (p.name.to_owned(), schema)
+            })
+            .collect();
+        json!({
+            "type": "object",
+            "properties": properties,
+            "required": self.required_names(),
+            "additionalProperties": false,
+        })
+    }
+
+    fn required_names(&self) -> Vec<&'static str> {
+        self.params
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| p.name)
+            .collect()
+    }
+}
+
+/// The AgentCore Gateway's tool schema for a Lambda target
+/// (`toolSchema.inlinePayload`): `[{name, description, inputSchema}]`. Its
+/// `SchemaDefinition` has only `type`, `properties`, `required`, `items` and
+/// `description` (no `format`, `pattern`, `minimum` or `additionalProperties`), so the
+/// form of each value is said in its description, as for Bedrock. The reserved `_caller`
+/// argument the interceptor adds is never advertised.
+pub fn gateway_tool_schema(policy: DayCountPolicy) -> Value {
+    let tools: Vec<Value> = TOOLS
+        .iter()
+        .map(|tool| {
+            let properties: Map<String, Value> = tool
+                .params
+                .iter()
+                .map(|p| {
+                    let schema = json!({"type": p.kind().as_str(), "description": p.description});
+                    (p.name.to_owned(), schema)
+                })
+                .collect();
+            json!({
+                "name": tool.name,
+                "description": tool.describe(policy),
+                "inputSchema": {
+                    "type": "object",
+                    "properties": properties,
+                    "required": tool.required_names(),
+                },
+            })
+        })
+        .collect();
+    Value::Array(tools)
 }
 
 fn confirmation(tool: &Tool) -> &'static str {
@@ -485,7 +617,7 @@ mod tests {
             let params = f["parameters"].as_object().unwrap();
             assert_eq!(params.len(), tool.params.len());
             for p in tool.params {
-                assert_eq!(params[p.name]["type"], p.kind.as_str());
+                assert_eq!(params[p.name]["type"], p.kind().as_str());
                 assert_eq!(params[p.name]["required"], p.required);
                 assert_eq!(params[p.name]["description"], p.description);
             }
@@ -547,6 +679,62 @@ mod tests {
         }
         // Bedrock's OpenAPI subset has no `enum`.
         assert!(!doc.to_string().contains("\"enum\""));
+    }
+
+    #[test]
+    fn the_mcp_input_schema_says_the_form_of_every_value() {
+        let reserve = find("reserve_vacation_time").unwrap();
+        let schema = reserve.input_schema();
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["additionalProperties"], false);
+        assert_eq!(
+            schema["required"],
+            json!(["employee_id", "start_date", "end_date"])
+        );
+        assert_eq!(schema["properties"]["employee_id"]["type"], "integer");
+        assert_eq!(schema["properties"]["employee_id"]["minimum"], 1);
+        assert_eq!(schema["properties"]["start_date"]["format"], "date");
+        let cancel = find("cancel_vacation").unwrap().input_schema();
+        assert_eq!(cancel["required"], json!(["employee_id"]));
+        assert_eq!(
+            cancel["properties"]["reservation_id"]["pattern"],
+            "^[0-9a-f]{12}$"
+        );
+        assert!(!schema.to_string().contains("_caller"));
+    }
+
+    /// The Gateway's `SchemaDefinition` has only type, properties, required, items and
+    /// description: nothing else may appear, at any depth.
+    #[test]
+    fn the_gateway_schema_uses_only_what_the_gateway_accepts() {
+        fn check(schema: &Value, path: &str) {
+            let object = schema.as_object().unwrap_or_else(|| panic!("{path}"));
+            for (key, value) in object {
+                match key.as_str() {
+                    "type" | "description" => assert!(value.is_string(), "{path}.{key}"),
+                    "required" => assert!(value.is_array(), "{path}.{key}"),
+                    "properties" => {
+                        for (name, inner) in value.as_object().unwrap() {
+                            check(inner, &format!("{path}.{name}"));
+                        }
+                    }
+                    "items" => check(value, &format!("{path}[]")),
+                    other => panic!("{path}: {other} is not in the gateway's SchemaDefinition"),
+                }
+            }
+        }
+        let tools = gateway_tool_schema(DayCountPolicy::CalendarDays);
+        let tools = tools.as_array().unwrap();
+        assert_eq!(tools.len(), TOOLS.len());
+        for (entry, tool) in tools.iter().zip(TOOLS) {
+            assert_eq!(entry["name"], tool.name);
+            assert_eq!(entry["inputSchema"]["type"], "object");
+            check(&entry["inputSchema"], tool.name);
+            let mut keys: Vec<_> = entry.as_object().unwrap().keys().collect();
+            keys.sort();
+            assert_eq!(keys, ["description", "inputSchema", "name"]);
+        }
+        assert!(!Value::Array(tools.clone()).to_string().contains("_caller"));
     }
 
     /// The booking tool tells the model which days are charged, from the policy in force.
