@@ -4,18 +4,14 @@
 //! to start without its table. Set `BOOTSTRAP_BIN` to test another build of it, such as
 //! the packaged artifact.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::Child;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::Datelike;
 use domain::{Employee, EmployeeId, EmployeeStatus, YearBalance};
 use hr_tests::lambda::{
     as_employee, as_hr, bootstrap_command, bootstrap_path, check_answer, fixture_event,
-    function_event, Outcome, RuntimeApi,
+    function_event, Outcome, Running, RuntimeApi,
 };
 use serde_json::{json, Value};
 
@@ -23,30 +19,6 @@ const NAME: &str = "Zanele Okonkwo";
 
 fn bootstrap() -> String {
     bootstrap_path(env!("CARGO_BIN_EXE_bootstrap"))
-}
-
-/// Collects a child's output lines on a thread, so its pipe never fills up.
-fn collect(stream: impl Read + Send + 'static) -> (Arc<Mutex<Vec<String>>>, JoinHandle<()>) {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&lines);
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if let Ok(mut all) = sink.lock() {
-                all.push(line);
-            }
-        }
-    });
-    (lines, reader)
-}
-
-/// Stops the child this test started, whatever happens.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 async fn answer(api: &RuntimeApi, id: &str, event: Value) -> Value {
@@ -92,17 +64,12 @@ async fn the_binary_answers_the_recorded_event() {
 
     let api = RuntimeApi::start().await;
     let endpoint = &hr_tests::dynamodb_local().endpoint;
-    let mut child = bootstrap_command(
+    let running = Running::spawn(bootstrap_command(
         Path::new(&bootstrap()),
         &api.address(),
         store.table_name(),
         endpoint,
-    )
-    .spawn()
-    .unwrap_or_else(|e| panic!("starting {}: {e}", bootstrap()));
-    let (stdout, out_reader) = collect(child.stdout.take().unwrap());
-    let (stderr, err_reader) = collect(child.stderr.take().unwrap());
-    let running = Running(child);
+    ));
 
     // As recorded: no identity in the session, so a clear refusal, not an error.
     let refused = answer(&api, "req-1", fixture_event()).await;
@@ -147,11 +114,7 @@ async fn the_binary_answers_the_recorded_event() {
     let garbage = answer(&api, "req-4", json!(["not", "an", "event"])).await;
     assert_eq!(body(&garbage)["error"], "malformed_event");
 
-    drop(running);
-    out_reader.join().unwrap();
-    err_reader.join().unwrap();
-    let out = stdout.lock().unwrap().clone();
-    let err = stderr.lock().unwrap().clone();
+    let (out, err) = running.stop();
     if std::env::var("TEST_LOG").is_ok_and(|v| v == "1") {
         eprintln!(
             "bootstrap stdout:\n{}\nbootstrap stderr:\n{}",

@@ -4,10 +4,12 @@
 //! local implementation of the Lambda Runtime API to run the real `bootstrap` binary.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
@@ -312,9 +314,13 @@ pub enum Outcome {
     Error(Value),
 }
 
+/// An event waiting for `/next`: its request id, the event, and the client context
+/// (`Lambda-Runtime-Client-Context`) if any.
+type Queued = (String, Value, Option<Value>);
+
 #[derive(Default)]
 struct RuntimeState {
-    queue: Mutex<VecDeque<(String, Value)>>,
+    queue: Mutex<VecDeque<Queued>>,
     queued: Notify,
     outcomes: Mutex<HashMap<String, (Outcome, Instant)>>,
     answered: Notify,
@@ -365,8 +371,19 @@ impl RuntimeApi {
 
     /// Queues `event` under `request_id`.
     pub fn push(&self, request_id: &str, event: Value) {
+        self.enqueue((request_id.to_owned(), event, None));
+    }
+
+    /// Queues `event` under `request_id`, with `client_context` (a `ClientContext` as
+    /// JSON, such as `{"custom": {...}}`) sent in the `Lambda-Runtime-Client-Context`
+    /// header, as Lambda does for an AgentCore Gateway's invocations.
+    pub fn push_with_client_context(&self, request_id: &str, event: Value, client_context: Value) {
+        self.enqueue((request_id.to_owned(), event, Some(client_context)));
+    }
+
+    fn enqueue(&self, queued: Queued) {
         if let Ok(mut queue) = self.state.queue.lock() {
-            queue.push_back((request_id.to_owned(), event));
+            queue.push_back(queued);
         }
         // A `Notified` counts as waiting from its creation, so none is missed.
         self.state.queued.notify_waiters();
@@ -419,7 +436,7 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> impl IntoResponse {
     if let Ok(mut first) = state.first_poll.lock() {
         first.get_or_insert_with(Instant::now);
     }
-    let (id, event) = loop {
+    let (id, event, client_context) = loop {
         let notified = state.queued.notified();
         let popped = state.queue.lock().ok().and_then(|mut q| q.pop_front());
         if let Some(found) = popped {
@@ -445,6 +462,9 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> impl IntoResponse {
         "Root=1-00000000-000000000000000000000000;Sampled=0".to_owned(),
     );
     set("content-type", "application/json".to_owned());
+    if let Some(context) = client_context {
+        set("lambda-runtime-client-context", context.to_string());
+    }
     (StatusCode::OK, headers, event.to_string())
 }
 
@@ -521,6 +541,75 @@ pub fn bootstrap_command(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
+}
+
+/// A `bootstrap` (or any) process this test started, its output lines collected on
+/// threads so its pipes never fill up; killed when dropped, whatever happens.
+pub struct Running {
+    child: Child,
+    stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Spawns `command` (whose stdout and stderr are piped).
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {:?}: {e}", command.get_program()));
+        let (stdout, out) = collect(child.stdout.take());
+        let (stderr, err) = collect(child.stderr.take());
+        Self {
+            child,
+            stdout,
+            stderr,
+            readers: vec![out, err],
+        }
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the process and returns every line it wrote: stdout, then stderr.
+    pub fn stop(mut self) -> (Vec<String>, Vec<String>) {
+        self.kill();
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        let lines =
+            |all: &Arc<Mutex<Vec<String>>>| all.lock().map(|l| l.clone()).unwrap_or_default();
+        (lines(&self.stdout), lines(&self.stderr))
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn collect(
+    stream: Option<impl Read + Send + 'static>,
+) -> (Arc<Mutex<Vec<String>>>, JoinHandle<()>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    let reader = std::thread::spawn(move || {
+        let Some(stream) = stream else { return };
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Ok(mut all) = sink.lock() {
+                all.push(line);
+            }
+        }
+    });
+    (lines, reader)
 }
 
 /// The process's peak resident set size so far, in KiB (`VmHWM` in `/proc/<pid>/status`).
