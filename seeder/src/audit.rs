@@ -10,11 +10,11 @@ use domain::ledger::Violation;
 use serde::Serialize;
 use store::{profile_key, violation_keys, AuditReport, ItemKey, Recheck, StoreError};
 
-use crate::aws::Session;
 use crate::config::Output;
 use crate::console::Console;
 use crate::run::classify;
 use crate::SeedError;
+use store::Session;
 
 /// The invariants the audit checks, as the report lists them.
 pub const INVARIANTS: [&str; 8] = [
@@ -105,13 +105,10 @@ pub async fn audit(
 ) -> Result<Audit, SeedError> {
     let store = &session.store;
     let started = Instant::now();
-    store.check_table().await.map_err(|e| match e {
-        StoreError::TableNotFound { table } => SeedError::NoTable {
-            table,
-            location: session.location(),
-        },
-        e => classify(session, e),
-    })?;
+    store
+        .check_table()
+        .await
+        .map_err(|e| classify(session, e))?;
     let mut progress = console.progress("reading", None);
     let mut report = store
         .audit_with_progress(segments, |n| progress.add(n))

@@ -137,6 +137,18 @@ pub struct TargetArgs {
     pub endpoint_url: Option<String>,
 }
 
+impl TargetArgs {
+    /// Where the table is, for [`store::connect`].
+    pub fn to_target(&self) -> store::Target {
+        store::Target {
+            table: self.table.clone(),
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
+
 /// What to generate and how to write it.
 #[derive(Debug, Clone, Args)]
 pub struct SeedArgs {

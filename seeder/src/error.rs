@@ -1,9 +1,5 @@
 //! Why a seeding run stopped.
 
-use std::error::Error as _;
-
-use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_dynamodb::error::ConnectorError;
 use store::{SeedMarker, StoreError};
 
 use crate::generate::PlanError;
@@ -15,27 +11,10 @@ pub enum SeedError {
     /// Parameters out of range; nothing was touched.
     #[error(transparent)]
     Plan(#[from] PlanError),
-    /// No usable credentials for real AWS.
-    #[error(
-        "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a \
-         profile with --profile (or AWS_PROFILE), or run `aws sso login`; for DynamoDB Local \
-         pass --endpoint-url"
-    )]
-    NoCredentials(#[source] CredentialsError),
-    /// No region for real AWS.
-    #[error("no AWS region configured: pass --region (or set AWS_REGION, or a region in your AWS profile)")]
-    NoRegion,
-    /// Nothing answers at the endpoint.
-    #[error(
-        "cannot reach DynamoDB {location}: check the endpoint and that the service is running"
-    )]
-    Unreachable {
-        /// "at <endpoint>" or "in region <region>".
-        location: String,
-        /// The failed call.
-        #[source]
-        source: StoreError,
-    },
+    /// The table cannot be reached or used (no credentials, no region, nothing
+    /// answering, no table).
+    #[error(transparent)]
+    Connect(#[from] store::ConnectError),
     /// The table holds another seed's data (or another size, year or generator).
     #[error(
         "table {table} holds {found}, but this run would write {wanted}; writing over it would \
@@ -79,17 +58,6 @@ pub enum SeedError {
         others: u64,
         /// The keys of the first differing items, `PK / SK`, comma-separated.
         first_differing: String,
-    },
-    /// The table to audit does not exist.
-    #[error(
-        "table {table} does not exist {location}: check --table (or TABLE_NAME), --region and \
-         --endpoint-url"
-    )]
-    NoTable {
-        /// The table.
-        table: String,
-        /// "at <endpoint>" or "in region <region>".
-        location: String,
     },
     /// `--reset` without a terminal to ask on, and without `--yes`.
     #[error("--reset deletes every item of table {table}: pass --yes to confirm it when not running on a terminal")]
@@ -150,17 +118,4 @@ impl std::fmt::Display for Described {
             m.seed, m.employees, m.current_year, m.generator
         )
     }
-}
-
-/// Whether `err` comes from failing to connect (refused, unresolvable, timed out) rather
-/// than from an answer of DynamoDB.
-pub(crate) fn is_unreachable(err: &StoreError) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = err.source();
-    while let Some(e) = cause {
-        if let Some(connector) = e.downcast_ref::<ConnectorError>() {
-            return connector.is_io() || connector.is_timeout();
-        }
-        cause = e.source();
-    }
-    false
 }

@@ -7,10 +7,10 @@ use domain::history::HistoryEntry;
 use domain::EmployeeId;
 use serde::Serialize;
 
-use crate::aws::Session;
 use crate::config::Output;
 use crate::run::classify;
 use crate::SeedError;
+use store::Session;
 
 /// One employee's history, as printed.
 #[derive(Debug, Serialize)]

@@ -19,7 +19,6 @@
 #![warn(missing_docs)]
 
 mod audit;
-pub mod aws;
 pub mod config;
 pub mod console;
 mod error;
@@ -48,7 +47,7 @@ pub struct Done {
 pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedError> {
     match command {
         Command::Run(args) => {
-            let session = aws::connect(&args.target).await?;
+            let session = store::connect(&args.target.to_target()).await?;
             let report = run(&session, &args.seeding, console).await?;
             Ok(Done {
                 output: report.render(args.output),
@@ -56,7 +55,7 @@ pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedEr
             })
         }
         Command::Audit(args) => {
-            let session = aws::connect(&args.target).await?;
+            let session = store::connect(&args.target.to_target()).await?;
             let audit = audit(&session, args.segments, console).await?;
             if !audit.clean {
                 console.note(&format!(
@@ -71,7 +70,7 @@ pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedEr
             })
         }
         Command::History(args) => {
-            let session = aws::connect(&args.target).await?;
+            let session = store::connect(&args.target.to_target()).await?;
             let history = history::history(&session, args.employee).await?;
             Ok(Done {
                 output: history.render(args.output),

@@ -7,13 +7,13 @@ use domain::EmployeeId;
 use futures::future::try_join_all;
 use store::{BulkOptions, BulkReport, MarkerWrite, SeedMarker, Store, StoreError};
 
-use crate::aws::Session;
 use crate::config::SeedArgs;
 use crate::console::{per_second, Console};
-use crate::error::{is_unreachable, Described};
+use crate::error::Described;
 use crate::generate::{Plan, GENERATOR_VERSION};
 use crate::report::{EmployeeBalance, Outcome, Report, SeedSource, LISTED_EMPLOYEES};
 use crate::SeedError;
+use store::Session;
 
 /// Seeds the session's table as `args` say; see the `run` subcommand's help.
 ///
@@ -264,15 +264,11 @@ fn seeded_differently(table: &str, found: SeedMarker, wanted: SeedMarker) -> See
     }
 }
 
-/// A store error, or [`SeedError::Unreachable`] when nothing answered.
+/// A store error, or why the table cannot be reached or used.
 pub(crate) fn classify(session: &Session, err: StoreError) -> SeedError {
-    if is_unreachable(&err) {
-        SeedError::Unreachable {
-            location: session.location(),
-            source: err,
-        }
-    } else {
-        SeedError::Store(err)
+    match session.classify(err) {
+        store::ConnectError::Store(err) => SeedError::Store(err),
+        other => SeedError::Connect(other),
     }
 }
 

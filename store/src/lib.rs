@@ -48,6 +48,7 @@ mod queries;
 mod recent;
 mod reserve;
 mod retry;
+pub mod session;
 mod table;
 mod token;
 mod transact;
@@ -62,6 +63,7 @@ pub use clock::{Clock, UnknownTimeZone};
 pub use error::{Inconsistency, StoreError};
 pub use reserve::{Booking, ReserveRequest};
 pub use retry::RetryPolicy;
+pub use session::{connect, ConnectError, Session, Target};
 
 /// Where the table is and how to talk to it.
 #[derive(Debug, Clone, PartialEq, Eq)]

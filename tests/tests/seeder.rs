@@ -12,10 +12,10 @@ use domain::{
 use hr_tests::proxy::FaultProxy;
 use hr_tests::seeding::{difference, dump};
 use hr_tests::{assert_ledger_sound, dynamodb_local, fresh_store, sdk_config, seed};
-use seeder::aws::Session;
 use seeder::generate::{self, Plan, JOB_TITLES};
 use seeder::report::{Outcome, SeedSource};
 use seeder::{Console, Report, SeedArgs, SeedError};
+use store::Session;
 use store::{
     BulkOptions, CancelTarget, ReserveRequest, SeedMarker, Store, StoreConfig, StoreError,
 };
