@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tools::caller::{EMPLOYEE_ID_ATTRIBUTE, ROLE_ATTRIBUTE};
 use tools::context::TURN_ID_ATTRIBUTE;
-use tools::{args, catalogue, outcome, CallContext, Caller, Outcome, ToolId, Turn};
+use tools::{args, catalogue, outcome, CallContext, CallRecord, Caller, Outcome, ToolId, Turn};
 
 use crate::event::{Envelope, Event, Target};
 use crate::response::LambdaResponse;
-use crate::{Facts, Handler};
+use crate::Handler;
 
 impl Handler {
     /// Answers a Classic event within `deadline`.
@@ -30,7 +30,7 @@ impl Handler {
         let started = Instant::now();
         let envelope = Envelope::read(&event);
         // What is known of the call stays known when the deadline cuts it off.
-        let mut facts = Facts::default();
+        let mut facts = CallRecord::default();
         let outcome = self.classic_outcome(event, deadline, &mut facts).await;
         let style = match envelope.target {
             Target::Function(_) => "function",
@@ -40,7 +40,12 @@ impl Handler {
         LambdaResponse::new(&envelope, &outcome).into_value()
     }
 
-    async fn classic_outcome(&self, raw: Value, deadline: Duration, facts: &mut Facts) -> Outcome {
+    async fn classic_outcome(
+        &self,
+        raw: Value,
+        deadline: Duration,
+        facts: &mut CallRecord,
+    ) -> Outcome {
         let event = match Event::parse(raw) {
             Ok(event) => event,
             Err(e) => return outcome::malformed(&e.0),

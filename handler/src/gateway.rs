@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tools::caller::RESERVED_ARGUMENT;
-use tools::{args, catalogue, outcome, CallContext, Caller, Outcome, Verdict};
+use tools::{args, catalogue, outcome, CallContext, CallRecord, Caller, Outcome, Verdict};
 
-use crate::{DependencyFailure, Facts, Handler};
+use crate::{DependencyFailure, Handler};
 
 /// The client-context key naming the tool.
 pub const TOOL_NAME_KEY: &str = "bedrockAgentCoreToolName";
@@ -83,7 +83,7 @@ impl Handler {
         deadline: Duration,
     ) -> Result<Value, DependencyFailure> {
         let started = Instant::now();
-        let mut facts = Facts::default();
+        let mut facts = CallRecord::default();
         let outcome = self
             .gateway_outcome(arguments, &context, lambda_request_id, deadline, &mut facts)
             .await
@@ -107,7 +107,7 @@ impl Handler {
         context: &GatewayContext<'_>,
         lambda_request_id: &str,
         deadline: Duration,
-        facts: &mut Facts,
+        facts: &mut CallRecord,
     ) -> Outcome {
         let tool = context
             .tool(self.settings.gateway_target.as_deref())

@@ -26,15 +26,15 @@ pub mod gateway;
 pub mod interceptor;
 pub mod response;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use chrono::NaiveDate;
-use domain::{DayCountPolicy, EmployeeId};
+use domain::DayCountPolicy;
 use serde_json::Value;
 use store::{Store, StoreConfig};
-use tools::{Caller, ClaimMapping, Outcome, Service, Tool};
+use tools::{ClaimMapping, Service};
 
 pub use config::{Config, ConfigError, LogFormat};
 pub use tools::{AnonymousAccess, Verdict, DEFAULT_DEADLINE};
@@ -188,41 +188,6 @@ impl Handler {
             }
             None => Ok(self.classic(payload, deadline).await),
         }
-    }
-}
-
-/// What the log line of a call says about it (ids only: no names, no user text, no other
-/// arguments).
-#[derive(Debug, Clone, Default)]
-struct Facts {
-    tool: Option<&'static Tool>,
-    caller: Option<Caller>,
-    employee: Option<EmployeeId>,
-    /// The reservation a cancellation names, logged even when it is refused or cut off.
-    reservation: Option<String>,
-}
-
-impl Facts {
-    /// Notes whose data a request with valid arguments touches, before it is authorized.
-    fn requested(&mut self, request: &tools::Request) {
-        self.employee = Some(request.employee());
-        self.reservation = request.reservation().map(|r| r.as_str().to_owned());
-    }
-
-    /// Writes the call's log line.
-    fn log(&self, transport: &str, outcome: &Outcome, started: Instant) {
-        tracing::info!(
-            tool = self.tool.map_or("unknown", |t| t.name),
-            style = transport,
-            caller_id = self.caller.and_then(|c| c.id()).map(EmployeeId::get),
-            caller_role = self.caller.map(|c| c.role()),
-            employee = self.employee.map(EmployeeId::get),
-            reservation = outcome.reservation_id().or(self.reservation.as_deref()),
-            outcome = outcome.code(),
-            verdict = ?outcome.verdict,
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "answered"
-        );
     }
 }
 

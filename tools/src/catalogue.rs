@@ -423,6 +423,12 @@ impl Tool {
         )
     }
 
+    /// Whether the tool takes something away that cannot simply be asked for again
+    /// (a cancellation gives up the booked days, which someone else may then take).
+    pub fn is_destructive(&self) -> bool {
+        self.id == ToolId::CancelVacation
+    }
+
     /// The tool's arguments as JSON Schema (draft 2020-12), for MCP's `inputSchema`: the
     /// declared type with the form each value must have, and no other properties.
     pub fn input_schema(&self) -> Value {

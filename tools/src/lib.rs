@@ -14,7 +14,8 @@
 //! - [`caller`]: who is asking, who they may act for, and how claims name them.
 //! - [`context`]: where a call came from: what its history records, what its booking key
 //!   is derived from.
-//! - [`service`]: the use-cases; [`outcome`]: what a call comes to, and every message.
+//! - [`service`]: the use-cases; [`outcome`]: what a call comes to, and every message;
+//!   [`record`]: the log line of a call.
 //!
 //! Nothing here knows a Lambda event, an MCP message or a command line: an adapter
 //! decodes its transport's request into these types, and encodes the [`Outcome`].
@@ -25,6 +26,7 @@ pub mod caller;
 pub mod catalogue;
 pub mod context;
 pub mod outcome;
+pub mod record;
 pub mod service;
 
 pub use args::{ArgValue, InvalidArguments, Problem, Request};
@@ -32,4 +34,5 @@ pub use caller::{AnonymousAccess, Caller, ClaimMapping, IdentityError};
 pub use catalogue::{Tool, ToolId, TOOLS};
 pub use context::{CallContext, McpChannel, Turn};
 pub use outcome::{Outcome, Verdict};
+pub use record::CallRecord;
 pub use service::{Call, Service, Settings, DEFAULT_DEADLINE};
