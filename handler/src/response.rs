@@ -127,11 +127,9 @@ pub fn state(verdict: Verdict) -> Option<ResponseState> {
 impl LambdaResponse {
     /// Shapes `outcome` as the answer to the event `envelope` was read from.
     pub fn new(envelope: &Envelope, outcome: &Outcome) -> Self {
-        let outcome = outcome.clone().bounded();
+        let (outcome, text) = outcome.clone().sized();
         let (verdict, status) = (outcome.verdict, outcome.status);
-        let body = Body {
-            body: outcome.to_json_text(),
-        };
+        let body = Body { body: text };
         let response = match &envelope.target {
             Target::Function(function) => ActionResponse::Function(FunctionResult {
                 action_group: envelope.action_group.clone(),

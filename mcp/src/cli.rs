@@ -7,12 +7,11 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use domain::{DayCountPolicy, EmployeeId};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::ServiceExt;
 use tools::{Caller, ClaimMapping, McpChannel, Service, Settings};
 
 use crate::auth::{KeySource, Verifier, VerifierConfig};
+use crate::http::{router, AllowedHosts};
 use crate::server::{HrServer, Identity};
 
 /// The HR vacation tools as an MCP server: balances, bookings and cancellations on the
@@ -222,7 +221,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let service = common.service().await?;
             let server = HrServer::new(service, Identity::Fixed(caller), McpChannel::Stdio);
             let running = server
-                .serve(rmcp::transport::stdio())
+                .serve(rmcp::transport::stdio_pipes())
                 .await
                 .context("starting the MCP session on stdio")?;
             running.waiting().await.context("serving stdio")?;
@@ -260,26 +259,12 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
     let service = common.service().await?;
     let server = HrServer::new(service, identity, McpChannel::Http);
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let mut config = StreamableHttpServerConfig::default()
-        .with_sse_keep_alive(None)
-        .with_cancellation_token(shutdown.child_token());
-    config = match (allowed_hosts.is_empty(), listen.ip().is_loopback()) {
-        (false, _) => config.with_allowed_hosts(allowed_hosts),
-        (true, true) => config,
-        (true, false) => config.disable_allowed_hosts(),
+    let hosts = match (allowed_hosts.is_empty(), listen.ip().is_loopback()) {
+        (false, _) => AllowedHosts::These(allowed_hosts),
+        (true, true) => AllowedHosts::Loopback,
+        (true, false) => AllowedHosts::Any,
     };
-    let mcp = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
-    let mut app = axum::Router::new().route_service("/mcp", mcp);
-    if let Some(verifier) = verifier {
-        app = app.layer(axum::middleware::from_fn_with_state(
-            verifier,
-            crate::auth::require_bearer,
-        ));
-    }
+    let app = router(server, verifier, hosts, shutdown.child_token());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

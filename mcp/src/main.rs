@@ -1,10 +1,10 @@
 //! `hr-mcp`: see `hr-mcp --help`. Logs go to stderr, since stdout may be the MCP channel.
 
 use clap::Parser;
+use mcp::cli::{Cli, Command};
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let cli = mcp::cli::Cli::parse();
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         // The SDK's instance-metadata probes warn at length when no region or credentials
         // are configured; the error that follows says what to do.
@@ -14,7 +14,21 @@ async fn main() -> std::process::ExitCode {
         .with_target(false)
         .with_writer(std::io::stderr)
         .init();
-    match mcp::cli::run(cli).await {
+    // One person's stdio server handles one request at a time: one thread answers with no
+    // hand-offs between threads. HTTP serves many clients at once.
+    let runtime = match cli.command {
+        Command::Stdio { .. } => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Command::Http(_) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    let ran = match runtime {
+        Ok(runtime) => runtime.block_on(mcp::cli::run(cli)),
+        Err(e) => Err(anyhow::Error::new(e).context("starting the async runtime")),
+    };
+    match ran {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hr-mcp: error: {e:#}");

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
-    Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities,
+    ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -194,18 +194,20 @@ impl ServerHandler for HrServer {
             ..CallRecord::default()
         };
         let arguments = request.arguments.unwrap_or_default();
-        let outcome = self
+        let (outcome, text) = self
             .outcome(tool, &arguments, &context, &mut record)
             .await
-            .bounded();
+            .sized();
         record.log(self.channel_name(), &outcome, started);
-        let body = Value::Object(outcome.body);
-        let result = match outcome.verdict {
-            Verdict::Done => CallToolResult::structured(body),
+        // The same JSON as text and as structured content, written once.
+        let content = vec![ContentBlock::text(text)];
+        let mut result = match outcome.verdict {
+            Verdict::Done => CallToolResult::success(content),
             Verdict::Refused | Verdict::NeedsInput | Verdict::DependencyFailure => {
-                CallToolResult::structured_error(body)
+                CallToolResult::error(content)
             }
         };
+        result.structured_content = Some(Value::Object(outcome.body));
         Ok(result.into())
     }
 }

@@ -111,6 +111,30 @@ pub fn api_event(
     event
 }
 
+/// A Lambda invocation as an AgentCore Gateway makes it for `tool` (our target's name
+/// prefixed): the arguments as the event, the gateway's ids and the tool name in the
+/// client context, and a deadline 30 s away.
+pub fn gateway_invocation(
+    tool: &str,
+    arguments: Value,
+    request_id: &str,
+) -> lambda_runtime::LambdaEvent<Value> {
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = request_id.to_owned();
+    context.deadline = SystemTime::now()
+        .checked_add(Duration::from_secs(30))
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    // `ClientContext` is not exported: built the way the runtime builds it, from JSON.
+    context.client_context = serde_json::from_value(json!({"custom": {
+        "bedrockAgentCoreGatewayId": "gw-load",
+        "bedrockAgentCoreAwsRequestId": request_id,
+        "bedrockAgentCoreToolName": format!("vacations___{tool}"),
+    }}))
+    .ok();
+    lambda_runtime::LambdaEvent::new(arguments, context)
+}
+
 /// An answer that passed [`check_answer`], taken apart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {

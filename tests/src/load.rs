@@ -1,5 +1,7 @@
-//! A load generator that drives the Lambda handler — the same code path as Lambda — with
-//! Bedrock events against one table, then audits the table.
+//! A load generator that drives the tools through any transport against one table, then
+//! audits the table: Bedrock Agents Classic events and AgentCore Gateway invocations through
+//! the Lambda handler (the same code path as Lambda), or MCP `tools/call` over streamable
+//! HTTP to an `hr-mcp` server.
 //!
 //! Used by the short load test (`tests/tests/load.rs`, part of the suite) and by the long
 //! runs (`cargo bench -p hr-tests --bench load -- …`).
@@ -14,8 +16,128 @@ use chrono::{Datelike, Days, NaiveDate};
 use domain::{EmployeeStatus, YearBalance};
 use handler::Handler;
 use rand::Rng;
-use serde_json::{json, Value};
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{json, Map, Value};
 use store::{AuditReport, Store, StoreError};
+
+/// How the load reaches the tools.
+#[derive(Debug, Clone)]
+pub enum Driver {
+    /// Bedrock Agents Classic function-details events, through the handler.
+    Classic(Handler),
+    /// AgentCore Gateway Lambda-target invocations (client context, `_caller`), through
+    /// the handler.
+    Gateway(Handler),
+    /// MCP `tools/call` over streamable HTTP: one client session per load client.
+    McpHttp {
+        /// The server's `/mcp` URL.
+        url: String,
+        /// The bearer token every client presents (an HR user's).
+        token: String,
+    },
+}
+
+/// A load client's connection.
+enum Connection<'a> {
+    Handler { handler: &'a Handler, gateway: bool },
+    Mcp(RunningService<RoleClient, ()>),
+}
+
+impl Driver {
+    async fn connect(&self) -> Connection<'_> {
+        match self {
+            Self::Classic(handler) => Connection::Handler {
+                handler,
+                gateway: false,
+            },
+            Self::Gateway(handler) => Connection::Handler {
+                handler,
+                gateway: true,
+            },
+            Self::McpHttp { url, token } => {
+                let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
+                    .auth_header(token.clone());
+                let client =
+                    ().serve(StreamableHttpClientTransport::from_config(config))
+                        .await
+                        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+                Connection::Mcp(client)
+            }
+        }
+    }
+}
+
+impl Connection<'_> {
+    /// Calls `tool` with `arguments` as HR, and returns the answer's body (`None` when the
+    /// transport itself failed, as a Lambda error does).
+    async fn call(
+        &self,
+        tool: &str,
+        arguments: Map<String, Value>,
+        client: usize,
+        n: usize,
+    ) -> Option<Value> {
+        match self {
+            Self::Handler {
+                handler,
+                gateway: false,
+            } => {
+                let params: Vec<Value> = arguments
+                    .iter()
+                    .map(|(name, value)| {
+                        let kind = if value.is_number() {
+                            "integer"
+                        } else {
+                            "string"
+                        };
+                        let text = value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_owned);
+                        json!({"name": name, "type": kind, "value": text})
+                    })
+                    .collect();
+                let event = json!({
+                    "messageVersion": "1.0",
+                    "agent": {"name": "hr-assistant", "id": "LOADTEST01", "alias": "TSTALIASID", "version": "DRAFT"},
+                    "inputText": format!("load client {client} operation {n}"),
+                    "sessionId": format!("load-client-{client}"),
+                    "actionGroup": "VacationsActionGroup",
+                    "function": tool,
+                    "parameters": params,
+                    "sessionAttributes": crate::lambda::as_hr(),
+                    "promptSessionAttributes": {},
+                });
+                let response = handler.handle(event).await;
+                let function = &response["response"]["functionResponse"];
+                function["responseBody"]["TEXT"]["body"]
+                    .as_str()
+                    .and_then(|text| serde_json::from_str(text).ok())
+            }
+            Self::Handler {
+                handler,
+                gateway: true,
+            } => {
+                let mut arguments = arguments;
+                arguments.insert("_caller".into(), crate::lambda::as_hr());
+                let event = crate::lambda::gateway_invocation(
+                    tool,
+                    Value::Object(arguments),
+                    &format!("load-{client}-{n}"),
+                );
+                handler.handle_invocation(event).await.ok()
+            }
+            Self::Mcp(session) => session
+                .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
+                .await
+                .ok()
+                .and_then(|result| result.structured_content),
+        }
+    }
+}
 
 /// The operations, in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -236,10 +358,10 @@ impl fmt::Display for LoadReport {
     }
 }
 
-/// Seeds the employees, runs the load through `handler` (whose store is `store`), then
+/// Seeds the employees, runs the load through `driver` (over `store`'s table), then
 /// audits the table.
 pub async fn run(
-    handler: &Handler,
+    driver: &Driver,
     store: &Store,
     config: &LoadConfig,
 ) -> Result<LoadReport, StoreError> {
@@ -248,18 +370,18 @@ pub async fn run(
         let balance = YearBalance::new(config.year, config.days_per_year, 0)?;
         store.put_employee(&employee, &[balance]).await?;
     }
-    let handler = Arc::new(handler.clone());
+    let driver = Arc::new(driver.clone());
     let config = Arc::new(config.clone());
     let started = Instant::now();
     let issued = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for client in 0..config.clients {
-        let (handler, config, issued) = (
-            Arc::clone(&handler),
+        let (driver, config, issued) = (
+            Arc::clone(&driver),
             Arc::clone(&config),
             Arc::clone(&issued),
         );
-        tasks.spawn(async move { client_loop(client, &handler, &config, &issued, started).await });
+        tasks.spawn(async move { client_loop(client, &driver, &config, &issued, started).await });
     }
     let mut latencies: BTreeMap<Op, Vec<Duration>> = BTreeMap::new();
     let mut outcomes = BTreeMap::new();
@@ -287,7 +409,7 @@ pub async fn run(
 
 async fn client_loop(
     client: usize,
-    handler: &Handler,
+    driver: &Driver,
     config: &LoadConfig,
     issued: &std::sync::atomic::AtomicU64,
     started: Instant,
@@ -295,6 +417,7 @@ async fn client_loop(
     use std::sync::atomic::Ordering;
     let mut samples = Vec::new();
     let mut booked: Vec<(u32, String)> = Vec::new();
+    let connection = driver.connect().await;
     let first_day = NaiveDate::from_ymd_opt(config.year, 1, 1).unwrap_or_default();
     loop {
         let go_on = match config.stop {
@@ -310,7 +433,7 @@ async fn client_loop(
             let op = config.mix.pick(&mut rng);
             let employee = rng.random_range(1..=config.employees);
             let params = match op {
-                Op::Balance | Op::List => vec![param("employee_id", "integer", employee)],
+                Op::Balance | Op::List => vec![("employee_id", json!(employee))],
                 Op::Book => {
                     let start = first_day + Days::new(rng.random_range(0..config.window_days));
                     let end = start + Days::new(rng.random_range(0..4));
@@ -320,63 +443,49 @@ async fn client_loop(
                         start
                     };
                     vec![
-                        param("employee_id", "integer", employee),
-                        param("start_date", "string", start.format("%Y-%m-%d")),
-                        param("end_date", "string", end.format("%Y-%m-%d")),
+                        ("employee_id", json!(employee)),
+                        ("start_date", json!(start.format("%Y-%m-%d").to_string())),
+                        ("end_date", json!(end.format("%Y-%m-%d").to_string())),
                     ]
                 }
                 Op::Cancel => match booked.is_empty() {
                     false => {
                         let (owner, id) = booked.swap_remove(rng.random_range(0..booked.len()));
-                        vec![
-                            param("employee_id", "integer", owner),
-                            param("reservation_id", "string", id),
-                        ]
+                        vec![("employee_id", json!(owner)), ("reservation_id", json!(id))]
                     }
                     true => {
                         let day = first_day + Days::new(rng.random_range(0..config.window_days));
                         vec![
-                            param("employee_id", "integer", employee),
-                            param("start_date", "string", day.format("%Y-%m-%d")),
+                            ("employee_id", json!(employee)),
+                            ("start_date", json!(day.format("%Y-%m-%d").to_string())),
                         ]
                     }
                 },
             };
             (op, employee, params)
         };
-        let event = json!({
-            "messageVersion": "1.0",
-            "agent": {"name": "hr-assistant", "id": "LOADTEST01", "alias": "TSTALIASID", "version": "DRAFT"},
-            "inputText": format!("load client {client} operation {n}"),
-            "sessionId": format!("load-client-{client}"),
-            "actionGroup": "VacationsActionGroup",
-            "function": op.function(),
-            "parameters": params,
-            "sessionAttributes": crate::lambda::as_hr(),
-            "promptSessionAttributes": {},
-        });
+        let arguments: Map<String, Value> = params
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
         let sent = Instant::now();
-        let response = handler.handle(event).await;
+        let body = connection.call(op.function(), arguments, client, n).await;
         let elapsed = sent.elapsed();
-        let kind = classify(op, &response, employee, &mut booked);
+        let kind = classify(op, body.as_ref(), employee, &mut booked);
         samples.push((op, elapsed, kind));
     }
 }
 
-fn param(name: &str, kind: &str, value: impl fmt::Display) -> Value {
-    json!({"name": name, "type": kind, "value": value.to_string()})
-}
-
 /// The outcome kind of one answer; remembers successful bookings so they can be cancelled.
-fn classify(op: Op, response: &Value, employee: u32, booked: &mut Vec<(u32, String)>) -> String {
-    let function = &response["response"]["functionResponse"];
-    if function["responseState"] == "FAILURE" {
+fn classify(
+    op: Op,
+    body: Option<&Value>,
+    employee: u32,
+    booked: &mut Vec<(u32, String)>,
+) -> String {
+    let Some(body) = body else {
         return "failed".into();
-    }
-    let body: Value = function["responseBody"]["TEXT"]["body"]
-        .as_str()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(Value::Null);
+    };
     if body["ok"] == true {
         return match op {
             Op::Book => {
@@ -392,6 +501,8 @@ fn classify(op: Op, response: &Value, employee: u32, booked: &mut Vec<(u32, Stri
     match body["error"].as_str() {
         Some("insufficient_balance") => "insufficient".into(),
         Some("overlap") => "overlap".into(),
+        // A broken dependency (FAILURE, a Lambda error, an MCP error result alike).
+        Some("unavailable" | "timeout") => "failed".into(),
         Some(code) => format!("refused:{code}"),
         None => "malformed answer".into(),
     }

@@ -26,7 +26,9 @@ async fn thirty_seconds_of_mixed_load_leave_a_clean_ledger() {
         window_days: 60,
         year: 2026,
     };
-    let report = load::run(&handler, &store, &config).await.unwrap();
+    let report = load::run(&load::Driver::Classic(handler), &store, &config)
+        .await
+        .unwrap();
     println!("{report}");
     assert!(report.audit.is_clean(), "{report}");
     assert_eq!(report.count("failed"), 0, "{report}");

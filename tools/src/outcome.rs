@@ -103,12 +103,23 @@ impl Outcome {
 
     /// This outcome, or [`answer_too_large`] when its body exceeds [`MAX_BODY_BYTES`].
     pub fn bounded(self) -> Self {
-        let bytes = self.to_json_text().len();
-        if bytes <= MAX_BODY_BYTES {
-            return self;
+        self.sized().0
+    }
+
+    /// [`Outcome::bounded`], with the body's JSON text (written once).
+    pub fn sized(self) -> (Self, String) {
+        let text = self.to_json_text();
+        if text.len() <= MAX_BODY_BYTES {
+            return (self, text);
         }
-        tracing::warn!(bytes, code = self.code(), "answer too large, replaced");
-        answer_too_large()
+        tracing::warn!(
+            bytes = text.len(),
+            code = self.code(),
+            "answer too large, replaced"
+        );
+        let too_large = answer_too_large();
+        let text = too_large.to_json_text();
+        (too_large, text)
     }
 }
 

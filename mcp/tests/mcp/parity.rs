@@ -139,16 +139,9 @@ async fn gateway(store: &Store) -> Vec<Value> {
     let mut out = Vec::new();
     for (n, (tool, mut arguments)) in scenario().into_iter().enumerate() {
         arguments["_caller"] = json!({"employeeId": "2", "role": "employee"});
-        let mut context = lambda_runtime::Context::default();
-        context.request_id = format!("req-{n}");
-        context.deadline = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap() + 30_000;
-        // `ClientContext` is not exported: build it the way the runtime does, from JSON.
-        context.client_context = serde_json::from_value(json!({
-            "custom": {"bedrockAgentCoreToolName": format!("vacations___{tool}")}
-        }))
-        .unwrap();
+        let event = hr_tests::lambda::gateway_invocation(tool, arguments, &format!("req-{n}"));
         let answer = handler
-            .handle_invocation(lambda_runtime::LambdaEvent::new(arguments, context))
+            .handle_invocation(event)
             .await
             .unwrap_or_else(|e| panic!("{tool}: {e}"));
         out.push(essence(&answer));

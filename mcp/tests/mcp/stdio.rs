@@ -184,3 +184,73 @@ async fn it_refuses_to_start_without_its_table_or_dynamodb() {
     assert!(String::from_utf8_lossy(&nobody.stderr)
         .contains("needs --as <EMPLOYEE_ID> or --hr <HR_USER_ID>"));
 }
+
+/// The revisions today's clients speak are served as asked: 2025-06-18 and 2025-11-25
+/// through `initialize`, 2026-07-28 (stateless, no `initialize`) through discovery, over
+/// stdio and HTTP alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_protocol_revisions_clients_speak_are_served() {
+    use rmcp::model::{ClientConfig, ProtocolVersion};
+    use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
+    use rmcp::ServiceExt;
+
+    let store = hr_tests::fresh_store().await;
+    hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let table = store.table_name().to_owned();
+    let child = || {
+        let command = command(&table).configure(|c| {
+            c.args(["stdio", "--as", "2"]).args(endpoint());
+        });
+        TokioChildProcess::new(command).unwrap()
+    };
+    let server = crate::support::http(&table, &["--as", "2"]).await;
+    let http = || {
+        StreamableHttpClientTransport::from_config(StreamableHttpClientTransportConfig::with_uri(
+            server.url.clone(),
+        ))
+    };
+    for version in [ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_11_25] {
+        let config = ClientConfig::default().with_protocol_version(version.clone());
+        for client in [
+            config.clone().serve(child()).await.unwrap(),
+            config.clone().serve(http()).await.unwrap(),
+        ] {
+            let negotiated = client.peer_info().unwrap().protocol_version.clone();
+            assert_eq!(negotiated, version);
+            assert_eq!(client.list_all_tools().await.unwrap().len(), 4);
+            client.cancel().await.unwrap();
+        }
+    }
+    let discover = || ClientLifecycleMode::Discover {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+    };
+    for client in [
+        ClientConfig::default()
+            .serve_with_lifecycle(child(), discover())
+            .await
+            .unwrap(),
+        ClientConfig::default()
+            .serve_with_lifecycle(http(), discover())
+            .await
+            .unwrap(),
+    ] {
+        let negotiated = client.peer_info().unwrap().protocol_version.clone();
+        assert_eq!(negotiated, ProtocolVersion::V_2026_07_28);
+        let result = client
+            .call_tool(
+                rmcp::model::CallToolRequestParams::new("get_available_vacations_days")
+                    .with_arguments(
+                        json!({"employee_id": 2, "year": 2026})
+                            .as_object()
+                            .unwrap()
+                            .clone(),
+                    ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(result.structured_content.unwrap()["available_days"], 22);
+        client.cancel().await.unwrap();
+    }
+}
