@@ -36,7 +36,8 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Serve streamable HTTP at `/mcp`; every request needs a verified bearer JWT.
+    /// Serve streamable HTTP at `/mcp`; every request needs a verified bearer JWT (or, on a
+    /// loopback address, --as/--hr serve one person without tokens).
     Http(Box<HttpArgs>),
 }
 
@@ -65,10 +66,12 @@ pub struct HttpArgs {
 #[derive(Debug, Clone, Args)]
 #[group(multiple = false)]
 pub struct Who {
-    /// Act as this employee, for their own vacations only.
+    /// Act as this employee, for their own vacations only (stdio: this or --hr is
+    /// required; http: without tokens, loopback addresses only).
     #[arg(long = "as", value_name = "EMPLOYEE_ID", value_parser = employee_id)]
     pub employee: Option<EmployeeId>,
-    /// Act as this HR user (their own employee id), for anyone.
+    /// Act as this HR user (their own employee id), for anyone (stdio: this or --as is
+    /// required; http: without tokens, loopback addresses only).
     #[arg(long, value_name = "HR_USER_ID", value_parser = employee_id)]
     pub hr: Option<EmployeeId>,
 }
@@ -252,9 +255,19 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
              or --as/--hr on a loopback address for a local trial"
         ),
     };
-    let identity = match who.caller() {
-        Some(caller) => Identity::Fixed(caller),
-        None => Identity::FromToken(auth.mapping()),
+    let (identity, serving) = match who.caller() {
+        Some(caller) => (
+            Identity::Fixed(caller),
+            format!(
+                " as {} {}, without tokens",
+                caller.role(),
+                caller.id().map_or(0, EmployeeId::get)
+            ),
+        ),
+        None => (
+            Identity::FromToken(auth.mapping()),
+            ", verifying bearer tokens".to_owned(),
+        ),
     };
     let service = common.service().await?;
     let server = HrServer::new(service, identity, McpChannel::Http);
@@ -269,7 +282,7 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;
-    eprintln!("hr-mcp: listening on http://{bound}/mcp");
+    eprintln!("hr-mcp: listening on http://{bound}/mcp{serving}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;

@@ -79,7 +79,8 @@ pub async fn http(table: &str, args: &[&str]) -> HttpServer {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let url = tokio::time::timeout(Duration::from_secs(30), async {
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(url) = line.strip_prefix("hr-mcp: listening on ") {
+            if let Some(rest) = line.strip_prefix("hr-mcp: listening on ") {
+                let url = rest.split([' ', ',']).next().unwrap_or_default();
                 return url.to_owned();
             }
             eprintln!("[hr-mcp] {line}");
