@@ -92,10 +92,7 @@ impl Handler {
         if outcome.verdict == Verdict::DependencyFailure {
             return Err(DependencyFailure {
                 code: outcome.code().to_owned(),
-                message: outcome.body["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                message: outcome.message().to_owned(),
             });
         }
         Ok(Value::Object(outcome.body))

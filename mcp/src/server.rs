@@ -180,10 +180,7 @@ impl ServerHandler for HrServer {
         let started = Instant::now();
         let Some(tool) = catalogue::find(&request.name) else {
             let unknown = outcome::unknown_function(&request.name);
-            let message = unknown.body["message"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let message = unknown.message().to_owned();
             return Err(ErrorData::invalid_params(
                 message,
                 Some(Value::Object(unknown.body)),
@@ -198,7 +195,7 @@ impl ServerHandler for HrServer {
             .outcome(tool, &arguments, &context, &mut record)
             .await
             .sized();
-        record.log(self.channel_name(), &outcome, started);
+        record.log(self.channel.transport(), &outcome, started);
         // The same JSON as text and as structured content, written once.
         let content = vec![ContentBlock::text(text)];
         let mut result = match outcome.verdict {
@@ -209,14 +206,5 @@ impl ServerHandler for HrServer {
         };
         result.structured_content = Some(Value::Object(outcome.body));
         Ok(result.into())
-    }
-}
-
-impl HrServer {
-    fn channel_name(&self) -> &'static str {
-        match self.channel {
-            McpChannel::Stdio => "mcp-stdio",
-            McpChannel::Http => "mcp-http",
-        }
     }
 }

@@ -88,20 +88,23 @@ pub enum McpChannel {
     Http,
 }
 
+impl McpChannel {
+    /// The transport's name, for log lines and history requests.
+    pub fn transport(self) -> &'static str {
+        match self {
+            Self::Stdio => "mcp-stdio",
+            Self::Http => "mcp-http",
+        }
+    }
+}
+
 impl CallContext {
     /// The transport's name, for log lines.
     pub fn transport(&self) -> &'static str {
         match self {
             Self::Classic { .. } => "classic",
             Self::Gateway { .. } => "gateway",
-            Self::Mcp {
-                channel: McpChannel::Stdio,
-                ..
-            } => "mcp-stdio",
-            Self::Mcp {
-                channel: McpChannel::Http,
-                ..
-            } => "mcp-http",
+            Self::Mcp { channel, .. } => channel.transport(),
         }
     }
 

@@ -82,6 +82,14 @@ impl Outcome {
             .unwrap_or("ok")
     }
 
+    /// The message the model relays.
+    pub fn message(&self) -> &str {
+        self.body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
     /// The reservation a booking or cancellation answer is about, for the log line.
     pub fn reservation_id(&self) -> Option<&str> {
         ["reservation", "cancelled"]

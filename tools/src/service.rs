@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
-use domain::{DateRange, DayCountPolicy, EmployeeId, Reservation, ReservationId, YearBalance};
+use domain::{DateRange, DayCountPolicy, EmployeeId, Reservation, YearBalance};
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 use store::{Attribution, CancelTarget, ReserveRequest, Store, StoreError};
@@ -60,28 +60,6 @@ pub struct Call {
     tool: &'static Tool,
     caller: Caller,
     request: Request,
-}
-
-impl Call {
-    /// The tool called.
-    pub fn tool(&self) -> &'static Tool {
-        self.tool
-    }
-
-    /// Who calls.
-    pub fn caller(&self) -> Caller {
-        self.caller
-    }
-
-    /// The employee whose data the call touches.
-    pub fn employee(&self) -> EmployeeId {
-        self.request.employee()
-    }
-
-    /// The reservation a cancellation names by id, if it does.
-    pub fn reservation(&self) -> Option<&ReservationId> {
-        self.request.reservation()
-    }
 }
 
 impl Service {
