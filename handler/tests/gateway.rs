@@ -9,7 +9,9 @@ use std::time::Duration;
 use base64::Engine;
 use chrono::Datelike;
 use domain::EmployeeStatus;
-use hr_tests::lambda::{bootstrap_command, bootstrap_path, Outcome, Running, RuntimeApi};
+use hr_tests::lambda::{
+    bootstrap_command, bootstrap_path, gateway_client_context, Outcome, Running, RuntimeApi,
+};
 use hr_tests::seeding::dump;
 use serde_json::{json, Value};
 use store::Store;
@@ -58,14 +60,7 @@ impl Lambda {
     /// Invokes the target as the gateway would for `tool_name` (prefix included).
     async fn invoke(&self, tool_name: &str, arguments: Value) -> Outcome {
         let id = self.next_id();
-        let context = json!({"custom": {
-            "bedrockAgentCoreMessageVersion": "1.0",
-            "bedrockAgentCoreAwsRequestId": format!("aws-{id}"),
-            "bedrockAgentCoreMcpMessageId": "1",
-            "bedrockAgentCoreGatewayId": GATEWAY,
-            "bedrockAgentCoreTargetId": "TARGET0001",
-            "bedrockAgentCoreToolName": tool_name,
-        }});
+        let context = gateway_client_context(GATEWAY, tool_name, &format!("aws-{id}"));
         self.api.push_with_client_context(&id, arguments, context);
         self.outcome(&id).await
     }
@@ -475,8 +470,11 @@ async fn only_a_broken_dependency_is_a_lambda_error() {
     );
     command.env("HR_DEADLINE_MS", "3000");
     let _running = Running::spawn(command);
-    let context =
-        json!({"custom": {"bedrockAgentCoreToolName": "vacations___get_available_vacations_days"}});
+    let context = gateway_client_context(
+        "gw-unreachable",
+        "vacations___get_available_vacations_days",
+        "aws-req-1",
+    );
     api.push_with_client_context(
         "req-1",
         with(employee(2), json!({"employee_id": 2})),

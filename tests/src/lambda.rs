@@ -111,6 +111,20 @@ pub fn api_event(
     event
 }
 
+/// The Lambda client context of an AgentCore Gateway invocation of `tool_name` (its
+/// target's name prefixed) through gateway `gateway_id`, for its request `request_id`: what
+/// Lambda sends in `Lambda-Runtime-Client-Context`.
+pub fn gateway_client_context(gateway_id: &str, tool_name: &str, request_id: &str) -> Value {
+    json!({"custom": {
+        "bedrockAgentCoreMessageVersion": "1.0",
+        "bedrockAgentCoreAwsRequestId": request_id,
+        "bedrockAgentCoreMcpMessageId": "1",
+        "bedrockAgentCoreGatewayId": gateway_id,
+        "bedrockAgentCoreTargetId": "TARGET0001",
+        "bedrockAgentCoreToolName": tool_name,
+    }})
+}
+
 /// A Lambda invocation as an AgentCore Gateway makes it for `tool` (our target's name
 /// prefixed): the arguments as the event, the gateway's ids and the tool name in the
 /// client context, and a deadline 30 s away.
@@ -126,11 +140,11 @@ pub fn gateway_invocation(
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     // `ClientContext` is not exported: built the way the runtime builds it, from JSON.
-    context.client_context = serde_json::from_value(json!({"custom": {
-        "bedrockAgentCoreGatewayId": "gw-load",
-        "bedrockAgentCoreAwsRequestId": request_id,
-        "bedrockAgentCoreToolName": format!("vacations___{tool}"),
-    }}))
+    context.client_context = serde_json::from_value(gateway_client_context(
+        "gw-load",
+        &format!("vacations___{tool}"),
+        request_id,
+    ))
     .ok();
     lambda_runtime::LambdaEvent::new(arguments, context)
 }

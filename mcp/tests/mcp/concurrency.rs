@@ -5,25 +5,14 @@ use domain::EmployeeStatus;
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::support::{answer, connect, hs256, http, AUDIENCE, SECRET};
+use crate::support::{answer, connect, hs256, http, HS256_SERVER, SECRET};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_bookings_over_mcp_never_overdraw() {
     let store = hr_tests::fresh_store().await;
     // 10 days: three 3-day bookings fit, a fourth does not.
     let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
-    let server = http(
-        store.table_name(),
-        &[
-            "--jwt-hs256-secret",
-            SECRET,
-            "--jwt-audience",
-            AUDIENCE,
-            "--today",
-            "2026-01-01",
-        ],
-    )
-    .await;
+    let server = http(store.table_name(), &HS256_SERVER).await;
     let token = hs256(SECRET, json!({"custom:employee_id": "2"}), 300);
     let mut clients = Vec::new();
     for _ in 0..8 {

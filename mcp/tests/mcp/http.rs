@@ -4,7 +4,7 @@ use domain::EmployeeStatus;
 use serde_json::{json, Value};
 
 use crate::support::{
-    answer, command, connect, hs256, http, jwks, rs256, AUDIENCE, ISSUER, SECRET,
+    answer, command, connect, hs256, http, jwks, rs256, HS256_SERVER, ISSUER, SECRET,
 };
 
 fn employee(id: u32) -> Value {
@@ -34,18 +34,7 @@ async fn tokens_are_verified_and_their_claims_say_who_asks() {
     let store = hr_tests::fresh_store().await;
     let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     hr_tests::seed(&store, 3, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
-    let server = http(
-        store.table_name(),
-        &[
-            "--jwt-hs256-secret",
-            SECRET,
-            "--jwt-audience",
-            AUDIENCE,
-            "--today",
-            "2026-01-01",
-        ],
-    )
-    .await;
+    let server = http(store.table_name(), &HS256_SERVER).await;
 
     // No token, another key, expired, another audience: 401 before any MCP message.
     let wrong_audience = {

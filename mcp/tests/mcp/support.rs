@@ -19,6 +19,17 @@ pub type Client = RunningService<RoleClient, ()>;
 pub const SECRET: &str = "test-only-secret";
 /// The audience those tokens are for.
 pub const AUDIENCE: &str = "hr-mcp-tests";
+/// The arguments of an HTTP server verifying [`SECRET`]'s tokens for [`AUDIENCE`], on the
+/// tests' date.
+pub const HS256_SERVER: [&str; 6] = [
+    "--jwt-hs256-secret",
+    SECRET,
+    "--jwt-audience",
+    AUDIENCE,
+    "--today",
+    "2026-01-01",
+];
+
 /// The issuer of the RS256 tokens.
 pub const ISSUER: &str = "https://issuer.test";
 
