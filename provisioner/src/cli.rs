@@ -12,8 +12,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::clients::Clients;
 use crate::config::{Model, Settings, DEFAULT_MODEL};
 use crate::deploy::{Deployer, Outputs};
+use crate::error::InvokeError;
 use crate::error::{Error, Result};
-use crate::invoke::{self, AcceptAll, Ask, Confirm, Conversation, Identity, InvokeError};
+use crate::exit;
+use crate::invoke::{self, AcceptAll, Ask, Confirm, Conversation, Identity};
 use crate::progress::Progress;
 use crate::state;
 
@@ -156,26 +158,13 @@ pub struct TalkArgs {
     pub alias_id: Option<String>,
 }
 
-/// The exit status of a failed command: 3 for configuration and credentials, 4 for an
-/// agent that is not deployed, 1 otherwise.
-pub fn exit_code(e: &Error) -> u8 {
-    match e {
-        Error::NoRegion
-        | Error::NoCredentials(_)
-        | Error::BadCredentials { .. }
-        | Error::Unreachable { .. } => 3,
-        Error::NotDeployed { .. } => 4,
-        _ => 1,
-    }
-}
-
 /// Runs the parsed command line and returns the process's exit status.
 pub async fn run(cli: Cli) -> ExitCode {
     match dispatch(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {e}");
-            ExitCode::from(e.exit_code())
+            ExitCode::from(exit::of_turn(&e))
         }
     }
 }
@@ -411,9 +400,9 @@ async fn find_by_name(
     region: &str,
 ) -> Result<(String, String)> {
     let not_deployed = || Error::NotDeployed {
-        name: name.to_owned(),
-        alias: alias.to_owned(),
+        what: format!("the agent {name} with alias {alias}"),
         region: region.to_owned(),
+        next: "run `provisioner up` first".to_owned(),
     };
     let settings = Settings {
         name: name.to_owned(),

@@ -16,6 +16,14 @@ pub struct Clients {
     pub agent: aws_sdk_bedrockagent::Client,
     /// Bedrock Agents runtime (`InvokeAgent`).
     pub runtime: aws_sdk_bedrockagentruntime::Client,
+    /// AgentCore control plane: the gateway, its target, the harness.
+    pub agentcore: aws_sdk_bedrockagentcorecontrol::Client,
+    /// AgentCore data plane (`InvokeHarness`).
+    pub harness: aws_sdk_bedrockagentcore::Client,
+    /// Amazon Cognito: the trial user pool, its app client, group and users.
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    /// CloudWatch Logs: the functions' log groups, with their retention.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl Clients {
@@ -28,6 +36,10 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             agent: aws_sdk_bedrockagent::Client::new(sdk),
             runtime: aws_sdk_bedrockagentruntime::Client::new(sdk),
+            agentcore: aws_sdk_bedrockagentcorecontrol::Client::new(sdk),
+            harness: aws_sdk_bedrockagentcore::Client::new(sdk),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
         }
     }
 

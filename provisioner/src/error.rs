@@ -105,15 +105,35 @@ pub enum Error {
         table: String,
     },
 
-    /// The agent (or its alias) is not there.
-    #[error("the agent {name} has no alias {alias} in {region}: run `provisioner up` first")]
+    /// Nothing to talk to: the agent (or its alias, or the harness) is not there.
+    #[error("{what} is not deployed in {region}: {next}")]
     NotDeployed {
-        /// The agent's name.
-        name: String,
-        /// The alias's name.
-        alias: String,
+        /// What is missing (`the agent hr-assistant with alias live`, `the harness hr_assistant`).
+        what: String,
         /// The region looked in.
         region: String,
+        /// What to run, for the platform the state file records.
+        next: String,
+    },
+
+    /// Bedrock Agents (Classic) refuses to create agents for this account.
+    #[error("Agents Classic is closed to this account ({message}); `provisioner up --platform agentcore` deploys the same tools on Amazon Bedrock AgentCore{cleanup}")]
+    ClassicClosed {
+        /// AWS's words.
+        message: String,
+        /// What was done with what this run had created, starting with "; " (or empty).
+        cleanup: String,
+    },
+
+    /// The command needs a user pool user that is not there.
+    #[error("no user {username} in the user pool {pool}: run `provisioner user add {employee_id}` first")]
+    NoSuchUser {
+        /// The Cognito user name.
+        username: String,
+        /// The employee id it stands for.
+        employee_id: String,
+        /// The pool.
+        pool: String,
     },
 
     /// An existing resource has a shape we cannot update in place.
@@ -152,6 +172,35 @@ pub enum Error {
     /// Reading the terminal failed.
     #[error("cannot read from the terminal")]
     Terminal(#[source] std::io::Error),
+}
+
+/// The start of Bedrock's refusal for accounts that may no longer create agents.
+pub const CLASSIC_CLOSED_MESSAGE: &str = "Bedrock Agents is in Maintenance Mode";
+
+/// Whether an AWS error is Agents Classic's maintenance-mode refusal (403
+/// `AccessDeniedException`, "Bedrock Agents is in Maintenance Mode. New agent creation is
+/// not available for accounts without prior service usage …").
+pub fn is_classic_closed(code: Option<&str>, message: Option<&str>) -> bool {
+    code == Some("AccessDeniedException")
+        && message.is_some_and(|m| m.contains(CLASSIC_CLOSED_MESSAGE))
+}
+
+/// Turns an SDK answer whose error means "not there" into `None`; any other error is
+/// wrapped as [`Error::aws`] for `operation`.
+pub fn found<T, E, R>(
+    operation: &'static str,
+    result: std::result::Result<T, SdkError<E, R>>,
+    is_not_found: impl FnOnce(&E) -> bool,
+) -> Result<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.as_service_error().is_some_and(is_not_found) => Ok(None),
+        Err(e) => Err(Error::aws(operation, e)),
+    }
 }
 
 /// Codes AWS uses when the credentials themselves are refused.
@@ -195,6 +244,12 @@ impl Error {
                 source: Box::new(err),
             };
         }
+        if is_classic_closed(code.as_deref(), message.as_deref()) {
+            return Error::ClassicClosed {
+                message: message.unwrap_or_default(),
+                cleanup: String::new(),
+            };
+        }
         let hint = match code.as_deref() {
             Some("AccessDeniedException" | "AccessDenied") => {
                 "; the caller needs that permission (see README, Deploying to AWS)"
@@ -216,6 +271,84 @@ impl Error {
             source: Box::new(err),
         }
     }
+}
+
+/// How many times one turn may hand control back to the terminal (confirmations, tool
+/// calls) before the terminal stops answering.
+pub const MAX_ROUNDS: usize = 8;
+
+/// The kinds of error the agent runtimes (`InvokeAgent`, `InvokeHarness`) report, each with
+/// its own exit status (see [`crate::exit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 403: the caller, or the agent's role, lacks a permission.
+    AccessDenied,
+    /// 429: too many requests.
+    Throttling,
+    /// 424: a tool's Lambda failed or answered in the wrong shape.
+    DependencyFailed,
+    /// 400: the request is invalid.
+    Validation,
+    /// 404: no such agent, alias or harness.
+    ResourceNotFound,
+    /// 409: the agent is busy.
+    Conflict,
+    /// 400: a quota is exhausted.
+    ServiceQuotaExceeded,
+    /// 424: the model is not ready.
+    ModelNotReady,
+    /// 502: a gateway failed.
+    BadGateway,
+    /// 500: AWS failed.
+    InternalServer,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// What it means and what to do, in one sentence.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            ErrorKind::AccessDenied => "access denied: the caller needs bedrock:InvokeAgent on the alias (Classic) or bedrock-agentcore:InvokeHarness and InvokeAgentRuntime on the harness (AgentCore), and the agent's role needs access to its model",
+            ErrorKind::Throttling => "throttled: too many requests; wait a moment and ask again",
+            ErrorKind::DependencyFailed => "a tool failed: the Lambda errored or answered in the wrong shape; see its logs in CloudWatch",
+            ErrorKind::Validation => "the request was rejected as invalid",
+            ErrorKind::ResourceNotFound => "the agent was not found: run `provisioner up` (or `provisioner status` to see what is missing)",
+            ErrorKind::Conflict => "the agent is busy (being prepared or updated); ask again shortly",
+            ErrorKind::ServiceQuotaExceeded => "a Bedrock service quota is exhausted; ask again later or raise the quota",
+            ErrorKind::ModelNotReady => "the model is not ready to serve yet; ask again in a minute",
+            ErrorKind::BadGateway => "AWS had a gateway error; ask again",
+            ErrorKind::InternalServer => "AWS had an internal error; ask again",
+            ErrorKind::Other => "the agent failed",
+        }
+    }
+}
+
+/// Why a turn failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The agent reported an error (in the stream or as the call's answer).
+    #[error("{}: {message}", kind.explanation())]
+    Agent {
+        /// Which error.
+        kind: ErrorKind,
+        /// AWS's message.
+        message: String,
+    },
+    /// Configuration, credentials, network or a missing deployment: see [`Error`].
+    #[error(transparent)]
+    Setup(#[from] Error),
+    /// The stream could not be read.
+    #[error("the answer stream broke off: {0}")]
+    Stream(String),
+    /// The answer could not be written, or the confirmation could not be read.
+    #[error("cannot use the terminal")]
+    Io(#[from] std::io::Error),
+    /// The agent kept returning control (confirmations, tool calls) without finishing.
+    #[error(
+        "the agent returned control {MAX_ROUNDS} times in one turn without finishing; stopping"
+    )]
+    TooManyRounds,
 }
 
 /// `Result` with [`Error`].

@@ -16,15 +16,12 @@ use aws_sdk_bedrockagentruntime::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind, InvokeError, MAX_ROUNDS};
 
 /// The session attribute the handler reads the caller's employee id from.
 pub const EMPLOYEE_ID_ATTRIBUTE: &str = tools::caller::EMPLOYEE_ID_ATTRIBUTE;
 /// The session attribute the handler reads the caller's role from.
 pub const ROLE_ATTRIBUTE: &str = tools::caller::ROLE_ATTRIBUTE;
-
-/// How many confirmation rounds one question may take before we stop answering.
-const MAX_RETURN_CONTROL_ROUNDS: usize = 8;
 
 /// Who the caller is, as the handler reads it from `sessionAttributes` (which the model
 /// cannot change).
@@ -71,152 +68,49 @@ pub fn new_session_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// The kinds of error `InvokeAgent` reports, each with its own exit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 403: the caller, or the agent's role, lacks a permission.
-    AccessDenied,
-    /// 429: too many requests.
-    Throttling,
-    /// 424: the action group's Lambda failed or answered in the wrong shape.
-    DependencyFailed,
-    /// 400: the request is invalid.
-    Validation,
-    /// 404: no such agent or alias.
-    ResourceNotFound,
-    /// 409: the agent is busy.
-    Conflict,
-    /// 400: a quota is exhausted.
-    ServiceQuotaExceeded,
-    /// 424: the model is not ready.
-    ModelNotReady,
-    /// 502: a gateway failed.
-    BadGateway,
-    /// 500: AWS failed.
-    InternalServer,
-    /// Anything else.
-    Other,
-}
-
-impl ErrorKind {
-    /// The process exit status for this kind (2 is clap's usage error, 3 a configuration
-    /// problem, 4 an agent that is not deployed).
-    pub fn exit_code(self) -> u8 {
-        match self {
-            ErrorKind::AccessDenied => 10,
-            ErrorKind::Throttling => 11,
-            ErrorKind::DependencyFailed => 12,
-            ErrorKind::Validation => 13,
-            ErrorKind::ResourceNotFound => 14,
-            ErrorKind::Conflict => 15,
-            ErrorKind::ServiceQuotaExceeded => 16,
-            ErrorKind::ModelNotReady => 17,
-            ErrorKind::BadGateway => 18,
-            ErrorKind::InternalServer => 19,
-            ErrorKind::Other => 20,
-        }
-    }
-
-    /// What it means and what to do, in one sentence.
-    pub fn explanation(self) -> &'static str {
-        match self {
-            ErrorKind::AccessDenied => "access denied: the caller needs bedrock:InvokeAgent on the alias, and the agent's role needs access to its model",
-            ErrorKind::Throttling => "throttled: too many requests; wait a moment and ask again",
-            ErrorKind::DependencyFailed => "the agent's action failed: the Lambda errored or answered in the wrong shape; see its logs in CloudWatch",
-            ErrorKind::Validation => "the request was rejected as invalid",
-            ErrorKind::ResourceNotFound => "the agent or its alias was not found: run `provisioner up`",
-            ErrorKind::Conflict => "the agent is busy (being prepared or updated); ask again shortly",
-            ErrorKind::ServiceQuotaExceeded => "a Bedrock service quota is exhausted; ask again later or raise the quota",
-            ErrorKind::ModelNotReady => "the model is not ready to serve yet; ask again in a minute",
-            ErrorKind::BadGateway => "AWS had a gateway error; ask again",
-            ErrorKind::InternalServer => "AWS had an internal error; ask again",
-            ErrorKind::Other => "the agent failed",
-        }
-    }
-
-    fn of_stream(e: &ResponseStreamError) -> Self {
-        match e {
-            ResponseStreamError::AccessDeniedException(_) => ErrorKind::AccessDenied,
-            ResponseStreamError::ThrottlingException(_) => ErrorKind::Throttling,
-            ResponseStreamError::DependencyFailedException(_) => ErrorKind::DependencyFailed,
-            ResponseStreamError::ValidationException(_) => ErrorKind::Validation,
-            ResponseStreamError::ResourceNotFoundException(_) => ErrorKind::ResourceNotFound,
-            ResponseStreamError::ConflictException(_) => ErrorKind::Conflict,
-            ResponseStreamError::ServiceQuotaExceededException(_) => {
-                ErrorKind::ServiceQuotaExceeded
-            }
-            ResponseStreamError::ModelNotReadyException(_) => ErrorKind::ModelNotReady,
-            ResponseStreamError::BadGatewayException(_) => ErrorKind::BadGateway,
-            ResponseStreamError::InternalServerException(_) => ErrorKind::InternalServer,
-            _ => ErrorKind::Other,
-        }
-    }
-
-    fn of_call(e: &InvokeAgentError) -> Self {
-        match e {
-            InvokeAgentError::AccessDeniedException(_) => ErrorKind::AccessDenied,
-            InvokeAgentError::ThrottlingException(_) => ErrorKind::Throttling,
-            InvokeAgentError::DependencyFailedException(_) => ErrorKind::DependencyFailed,
-            InvokeAgentError::ValidationException(_) => ErrorKind::Validation,
-            InvokeAgentError::ResourceNotFoundException(_) => ErrorKind::ResourceNotFound,
-            InvokeAgentError::ConflictException(_) => ErrorKind::Conflict,
-            InvokeAgentError::ServiceQuotaExceededException(_) => ErrorKind::ServiceQuotaExceeded,
-            InvokeAgentError::ModelNotReadyException(_) => ErrorKind::ModelNotReady,
-            InvokeAgentError::BadGatewayException(_) => ErrorKind::BadGateway,
-            InvokeAgentError::InternalServerException(_) => ErrorKind::InternalServer,
-            _ => ErrorKind::Other,
-        }
+/// The kind of an error event in `InvokeAgent`'s stream.
+fn kind_of_stream(e: &ResponseStreamError) -> ErrorKind {
+    match e {
+        ResponseStreamError::AccessDeniedException(_) => ErrorKind::AccessDenied,
+        ResponseStreamError::ThrottlingException(_) => ErrorKind::Throttling,
+        ResponseStreamError::DependencyFailedException(_) => ErrorKind::DependencyFailed,
+        ResponseStreamError::ValidationException(_) => ErrorKind::Validation,
+        ResponseStreamError::ResourceNotFoundException(_) => ErrorKind::ResourceNotFound,
+        ResponseStreamError::ConflictException(_) => ErrorKind::Conflict,
+        ResponseStreamError::ServiceQuotaExceededException(_) => ErrorKind::ServiceQuotaExceeded,
+        ResponseStreamError::ModelNotReadyException(_) => ErrorKind::ModelNotReady,
+        ResponseStreamError::BadGatewayException(_) => ErrorKind::BadGateway,
+        ResponseStreamError::InternalServerException(_) => ErrorKind::InternalServer,
+        _ => ErrorKind::Other,
     }
 }
 
-/// Why a turn failed.
-#[derive(Debug, thiserror::Error)]
-pub enum InvokeError {
-    /// The agent reported an error (in the stream or as the call's answer).
-    #[error("{}: {message}", kind.explanation())]
-    Agent {
-        /// Which error.
-        kind: ErrorKind,
-        /// AWS's message.
-        message: String,
-    },
-    /// Configuration, credentials or network: see [`Error`].
-    #[error(transparent)]
-    Setup(#[from] Error),
-    /// The stream could not be read.
-    #[error("the answer stream broke off: {0}")]
-    Stream(String),
-    /// The answer could not be written, or the confirmation could not be read.
-    #[error("cannot use the terminal")]
-    Io(#[from] std::io::Error),
-    /// The agent kept asking for confirmations.
-    #[error(
-        "the agent asked for confirmation {MAX_RETURN_CONTROL_ROUNDS} times in a row; stopping"
-    )]
-    TooManyRounds,
+/// The kind of an error answer to `InvokeAgent` itself.
+fn kind_of_call(e: &InvokeAgentError) -> ErrorKind {
+    match e {
+        InvokeAgentError::AccessDeniedException(_) => ErrorKind::AccessDenied,
+        InvokeAgentError::ThrottlingException(_) => ErrorKind::Throttling,
+        InvokeAgentError::DependencyFailedException(_) => ErrorKind::DependencyFailed,
+        InvokeAgentError::ValidationException(_) => ErrorKind::Validation,
+        InvokeAgentError::ResourceNotFoundException(_) => ErrorKind::ResourceNotFound,
+        InvokeAgentError::ConflictException(_) => ErrorKind::Conflict,
+        InvokeAgentError::ServiceQuotaExceededException(_) => ErrorKind::ServiceQuotaExceeded,
+        InvokeAgentError::ModelNotReadyException(_) => ErrorKind::ModelNotReady,
+        InvokeAgentError::BadGatewayException(_) => ErrorKind::BadGateway,
+        InvokeAgentError::InternalServerException(_) => ErrorKind::InternalServer,
+        _ => ErrorKind::Other,
+    }
 }
 
-impl InvokeError {
-    /// The process exit status.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            InvokeError::Agent { kind, .. } => kind.exit_code(),
-            InvokeError::Setup(e) => crate::cli::exit_code(e),
-            InvokeError::Stream(_) => ErrorKind::Other.exit_code(),
-            InvokeError::Io(_) | InvokeError::TooManyRounds => 1,
-        }
-    }
-
-    fn from_call(
-        e: SdkError<InvokeAgentError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-    ) -> Self {
-        match e.as_service_error() {
-            Some(service) if !crate::error::is_credential_code(e.code()) => InvokeError::Agent {
-                kind: ErrorKind::of_call(service),
-                message: service.message().unwrap_or("no message").to_owned(),
-            },
-            _ => InvokeError::Setup(Error::aws("InvokeAgent", e)),
-        }
+fn from_call(
+    e: SdkError<InvokeAgentError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> InvokeError {
+    match e.as_service_error() {
+        Some(service) if !crate::error::is_credential_code(e.code()) => InvokeError::Agent {
+            kind: kind_of_call(service),
+            message: service.message().unwrap_or("no message").to_owned(),
+        },
+        _ => InvokeError::Setup(Error::aws("InvokeAgent", e)),
     }
 }
 
@@ -331,7 +225,7 @@ impl Conversation {
             .set_session_attributes(Some(self.identity.attributes()))
             .build();
         let mut input = text.map(str::to_owned);
-        for _ in 0..MAX_RETURN_CONTROL_ROUNDS {
+        for _ in 0..MAX_ROUNDS {
             let answer = self
                 .client
                 .invoke_agent()
@@ -344,7 +238,7 @@ impl Conversation {
                 .session_state(state)
                 .send()
                 .await
-                .map_err(InvokeError::from_call)?;
+                .map_err(from_call)?;
             let mut stream = answer.completion;
             let mut returned: Option<ReturnControlPayload> = None;
             loop {
@@ -401,7 +295,7 @@ fn stream_error(
 ) -> InvokeError {
     match e.as_service_error() {
         Some(service) => InvokeError::Agent {
-            kind: ErrorKind::of_stream(service),
+            kind: kind_of_stream(service),
             message: service.message().unwrap_or("no message").to_owned(),
         },
         None => InvokeError::Stream(
@@ -625,25 +519,5 @@ mod tests {
         let hr = Identity::Hr("900".into()).attributes();
         assert_eq!(hr["role"], "hr");
         assert_eq!(hr["employeeId"], "900");
-    }
-
-    #[test]
-    fn every_error_kind_has_its_own_exit_status() {
-        let kinds = [
-            ErrorKind::AccessDenied,
-            ErrorKind::Throttling,
-            ErrorKind::DependencyFailed,
-            ErrorKind::Validation,
-            ErrorKind::ResourceNotFound,
-            ErrorKind::Conflict,
-            ErrorKind::ServiceQuotaExceeded,
-            ErrorKind::ModelNotReady,
-            ErrorKind::BadGateway,
-            ErrorKind::InternalServer,
-            ErrorKind::Other,
-        ];
-        let codes: std::collections::HashSet<u8> = kinds.iter().map(|k| k.exit_code()).collect();
-        assert_eq!(codes.len(), kinds.len());
-        assert!(codes.iter().all(|c| *c >= 10));
     }
 }

@@ -14,6 +14,7 @@ pub mod deploy;
 #[cfg(feature = "emulator-quirks")]
 pub mod emulator;
 pub mod error;
+pub mod exit;
 pub mod invoke;
 pub mod policy;
 pub mod progress;

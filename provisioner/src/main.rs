@@ -9,10 +9,12 @@ use provisioner::cli::{self, Cli};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Without --verbose only our own sentence explains a missing region or credentials:
+    // the SDK's instance-metadata warnings (two long `aws_config::imds` lines) stay out.
     let filter = if cli.verbose {
         "info,provisioner=debug"
     } else {
-        "warn"
+        "warn,aws_config=error"
     };
     tracing_subscriber::fmt()
         .with_env_filter(

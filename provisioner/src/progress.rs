@@ -28,11 +28,12 @@ impl Progress {
         }
     }
 
-    /// Runs `work` as the step `name`. Its `Ok` value is a short note of what happened
-    /// (`created`, `unchanged`, ...), shown after the ✓.
-    pub async fn step<T, E, Fut>(&self, name: &str, work: Fut) -> Result<T, E>
+    /// Runs `work` as the step `name`. What it did (`created`, `unchanged`, ...) is shown
+    /// after the ✓; its value is returned.
+    pub async fn step<R, E, Fut>(&self, name: &str, work: Fut) -> Result<R::Value, E>
     where
-        Fut: Future<Output = Result<(T, String), E>>,
+        Fut: Future<Output = Result<R, E>>,
+        R: Report,
         E: std::fmt::Display,
     {
         let started = Instant::now();
@@ -49,7 +50,7 @@ impl Progress {
             }
             _ => None,
         };
-        let result = work.await;
+        let result = work.await.map(Report::split);
         let elapsed = format_elapsed(started.elapsed());
         let line = match &result {
             Ok((_, note)) => format!("✓ {name}: {note} ({elapsed})"),
@@ -69,6 +70,28 @@ impl Progress {
             _ => {}
         }
         result.map(|(v, _)| v)
+    }
+}
+
+/// A step's result: the value later steps need, and a note of what happened.
+pub trait Report {
+    /// The value.
+    type Value;
+    /// The value and the note.
+    fn split(self) -> (Self::Value, String);
+}
+
+impl<T> Report for crate::deploy::Done<T> {
+    type Value = T;
+    fn split(self) -> (T, String) {
+        (self.value, self.change.to_string())
+    }
+}
+
+impl<T> Report for (T, String) {
+    type Value = T;
+    fn split(self) -> (T, String) {
+        self
     }
 }
 

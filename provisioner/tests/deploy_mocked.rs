@@ -138,6 +138,7 @@ struct Mocks {
     lambda: Vec<Rule>,
     dynamodb: Vec<Rule>,
     agent: Vec<Rule>,
+    logs: Vec<Rule>,
 }
 
 impl Mocks {
@@ -157,14 +158,24 @@ impl Mocks {
         let c = calls.clone();
         let agent = mock_client!(aws_sdk_bedrockagent, RuleMode::MatchAny, &self.agent, |b| b
             .interceptor(c.clone()));
-        let runtime = mock_client!(aws_sdk_bedrockagentruntime, RuleMode::MatchAny, &[]);
+        let c = calls.clone();
+        let logs = mock_client!(
+            aws_sdk_cloudwatchlogs,
+            RuleMode::MatchAny,
+            &self.logs,
+            |b| b.interceptor(c.clone())
+        );
         Clients {
             sts,
             iam,
             lambda,
             dynamodb,
             agent,
-            runtime,
+            runtime: mock_client!(aws_sdk_bedrockagentruntime, RuleMode::MatchAny, &[]),
+            agentcore: mock_client!(aws_sdk_bedrockagentcorecontrol, RuleMode::MatchAny, &[]),
+            harness: mock_client!(aws_sdk_bedrockagentcore, RuleMode::MatchAny, &[]),
+            cognito: mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, &[]),
+            logs,
         }
     }
 }
@@ -468,6 +479,7 @@ fn fresh_account(f: &Fixture) -> Mocks {
     let lambda_role = role(&names.lambda_role, &policy::lambda_trust());
     let agent_role = role(&names.agent_role, &policy::agent_trust(&account()));
     Mocks {
+        logs: Vec::new(),
         sts: sts_rules(),
         dynamodb: vec![
             mock!(aws_sdk_dynamodb::Client::describe_table)
@@ -760,6 +772,7 @@ fn complete_deployment(f: &Fixture) -> Mocks {
     let g = group(f);
     let permission = permission_policy(f);
     Mocks {
+        logs: Vec::new(),
         sts: sts_rules(),
         dynamodb: vec![
             mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
@@ -1208,6 +1221,7 @@ async fn a_second_down_is_a_no_op() {
     let f = fixture();
     let calls = Calls::default();
     let mocks = Mocks {
+        logs: Vec::new(),
         sts: sts_rules(),
         agent: vec![mock!(aws_sdk_bedrockagent::Client::list_agents)
             .then_output(|| ListAgentsOutput::builder().set_agent_summaries(Some(vec![])).build().unwrap())],

@@ -12,7 +12,9 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use base64::Engine;
-use provisioner::invoke::{Confirm, Conversation, ErrorKind, Identity, InvokeError};
+use provisioner::error::{ErrorKind, InvokeError};
+use provisioner::exit;
+use provisioner::invoke::{Confirm, Conversation, Identity};
 use serde_json::json;
 
 /// One event-stream frame, as Bedrock writes it.
@@ -353,7 +355,7 @@ async fn every_error_event_has_its_message_and_exit_status() {
             }
             other => panic!("{wire}: {other}"),
         }
-        assert_eq!(e.exit_code(), code, "{wire}");
+        assert_eq!(exit::of_turn(&e), code, "{wire}");
         assert!(e.to_string().starts_with(kind.explanation()), "{e}");
         assert_eq!(text(&out), "Partial\n", "{wire}");
     }
@@ -382,6 +384,6 @@ async fn an_error_answer_to_the_call_maps_to_its_kind() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.exit_code(), 14, "{e}");
+    assert_eq!(exit::of_turn(&e), 14, "{e}");
     assert!(e.to_string().contains("run `provisioner up`"), "{e}");
 }

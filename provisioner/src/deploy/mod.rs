@@ -47,6 +47,22 @@ impl Default for Pacings {
     }
 }
 
+/// What a step produced for the later steps, and what it did (or would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done<T> {
+    /// What later steps need (an ARN, an id, ...).
+    pub value: T,
+    /// What the step changed, and why.
+    pub change: Change,
+}
+
+impl<T> Done<T> {
+    /// `value`, with what was done to get it.
+    pub fn new(value: T, change: Change) -> Self {
+        Self { value, change }
+    }
+}
+
 /// What a step did (or, in a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -66,6 +82,8 @@ pub enum Change {
     WouldUpdate(Vec<String>),
     /// Dry run: would be removed.
     WouldRemove,
+    /// Anything else, in words (`kept (pass --delete-table to remove it)`).
+    Note(String),
 }
 
 impl Change {
@@ -86,6 +104,7 @@ impl fmt::Display for Change {
             Change::WouldCreate => f.write_str("would create"),
             Change::WouldUpdate(what) => write!(f, "would update ({})", what.join("; ")),
             Change::WouldRemove => f.write_str("would remove"),
+            Change::Note(text) => f.write_str(text),
         }
     }
 }
