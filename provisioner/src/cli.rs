@@ -2,7 +2,7 @@
 //! configuration, and each command's output and exit status.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use aws_config::{BehaviorVersion, Region};
@@ -10,16 +10,20 @@ use aws_credential_types::provider::ProvideCredentials;
 use clap::{Args, Parser, Subcommand};
 
 use crate::clients::Clients;
-use crate::config::{Model, Settings, DEFAULT_MODEL};
-use crate::deploy::{Deployer, Outputs};
+use crate::config::{Inbound, Model, Platform, Settings, DEFAULT_MODEL};
+use crate::deploy::agentcore::users::{self, TrialUser};
+use crate::deploy::{AgentCoreOutputs, Deployer, Outputs, StatusReport};
 use crate::error::InvokeError;
 use crate::error::{Error, Result};
 use crate::exit;
+use crate::harness::{self, GatewayTools, HarnessConversation};
 use crate::invoke::{self, AcceptAll, Ask, Confirm, Conversation, Identity};
 use crate::progress::Progress;
 use crate::state;
+use crate::state::{Recorded, State};
 
-/// Stands the HR agent up on Amazon Bedrock Agents, and talks to it.
+/// Stands the HR agent up on Amazon Bedrock Agents (Classic) or Amazon Bedrock AgentCore,
+/// and talks to it.
 #[derive(Debug, Parser)]
 #[command(name = "provisioner", version, about)]
 pub struct Cli {
@@ -41,9 +45,10 @@ pub struct Cli {
         default_value = "hr-assistant"
     )]
     pub name: String,
-    /// The alias `up` keeps current and `invoke` talks to.
-    #[arg(long, global = true, default_value = "live")]
-    pub alias: String,
+    /// Classic: the alias `up` keeps current and `invoke` talks to [default: the recorded
+    /// one, else `live`].
+    #[arg(long, global = true)]
+    pub alias: Option<String>,
     /// Where `up` writes its outputs [default: .provisioner/<name>.json].
     #[arg(long, global = true)]
     pub state_file: Option<PathBuf>,
@@ -109,26 +114,77 @@ pub enum Command {
         #[command(flatten)]
         talk: TalkArgs,
     },
+    /// AgentCore with `--create-user-pool`: the trial pool's users.
+    User {
+        /// What to do with users.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
 }
 
-/// What `up`, `down` and `status` need.
+/// `provisioner user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create (or reset) the user for an employee id, with a new password kept in
+    /// `.provisioner/<name>-users.json`; `invoke --as <employee-id>` then signs in as them.
+    Add {
+        /// The employee id the user's token carries (`custom:employee_id`).
+        employee_id: String,
+        /// Put the user in the `hr` group: they may act for anyone.
+        #[arg(long)]
+        hr: bool,
+    },
+}
+
+/// What `up`, `down` and `status` need. Every value left out is the one the state file
+/// recorded, else the default shown.
 #[derive(Debug, Clone, Args)]
 pub struct DeployArgs {
-    /// Model id or inference profile id (a `us.` profile works only from US regions).
-    #[arg(long, env = "PROVISIONER_MODEL", default_value = DEFAULT_MODEL)]
-    pub model: String,
-    /// The DynamoDB table.
-    #[arg(long, env = "TABLE_NAME", default_value = "hr-vacations")]
-    pub table_name: String,
-    /// The handler's zip (scripts/package-lambda.sh makes it).
-    #[arg(long, default_value = "target/lambda/bootstrap.zip")]
-    pub lambda_zip: PathBuf,
-    /// Do not ask users to confirm bookings and cancellations.
+    /// Where the agent runs: `classic` (Bedrock Agents) or `agentcore` [default: classic].
+    #[arg(long, value_enum)]
+    pub platform: Option<Platform>,
+    /// Model id or inference profile id (a `us.` profile works only from US regions)
+    /// [default: us.amazon.nova-micro-v1:0].
+    #[arg(long, env = "PROVISIONER_MODEL")]
+    pub model: Option<String>,
+    /// The DynamoDB table [default: hr-vacations].
+    #[arg(long, env = "TABLE_NAME")]
+    pub table_name: Option<String>,
+    /// The handler's zip (scripts/package-lambda.sh makes it)
+    /// [default: target/lambda/bootstrap.zip].
     #[arg(long)]
+    pub lambda_zip: Option<PathBuf>,
+    /// Do not ask users to confirm bookings and cancellations.
+    #[arg(long, conflicts_with = "confirmation")]
     pub no_confirmation: bool,
-    /// The action group's name.
-    #[arg(long, default_value = "vacations")]
-    pub action_group: String,
+    /// Ask users to confirm bookings and cancellations again (after --no-confirmation).
+    #[arg(long)]
+    pub confirmation: bool,
+    /// The action group's name (Classic) or the gateway target's (AgentCore)
+    /// [default: vacations].
+    #[arg(long)]
+    pub action_group: Option<String>,
+    /// AgentCore: the identity provider's OpenID Connect discovery URL, for the gateway's
+    /// CUSTOM_JWT authorizer.
+    #[arg(long, value_name = "URL", conflicts_with = "create_user_pool")]
+    pub jwt_discovery_url: Option<String>,
+    /// AgentCore: an accepted token audience (repeatable; an ID token's `aud`).
+    #[arg(
+        long = "jwt-audience",
+        value_name = "AUD",
+        requires = "jwt_discovery_url"
+    )]
+    pub jwt_audiences: Vec<String>,
+    /// AgentCore: an accepted client id (repeatable; an access token's `client_id`).
+    #[arg(
+        long = "jwt-client-id",
+        value_name = "ID",
+        requires = "jwt_discovery_url"
+    )]
+    pub jwt_clients: Vec<String>,
+    /// AgentCore: make a trial Amazon Cognito user pool instead (see `provisioner user add`).
+    #[arg(long)]
+    pub create_user_pool: bool,
 }
 
 /// How `invoke` and `chat` talk.
@@ -140,7 +196,8 @@ pub struct TalkArgs {
     /// Continue this session [default: a fresh one].
     #[arg(long)]
     pub session_id: Option<String>,
-    /// Talk as this employee (sets the session's employeeId and role=employee).
+    /// Talk as this employee (Classic: sets the session's employeeId and role=employee;
+    /// AgentCore with a trial user pool: signs in as that employee's user).
     #[arg(long = "as", value_name = "EMPLOYEE_ID")]
     pub as_employee: Option<String>,
     /// Talk as this HR user (sets the session's employeeId to the HR user's own id and
@@ -156,6 +213,11 @@ pub struct TalkArgs {
     /// Alias id [default: from the state file, else found by name].
     #[arg(long)]
     pub alias_id: Option<String>,
+    /// AgentCore: a file holding the person's JWT (an ID token of the identity provider
+    /// the gateway trusts); `HR_ID_TOKEN` may hold the token itself. With a trial user
+    /// pool, `--as`/`--hr` sign in as the user `provisioner user add` made instead.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
 }
 
 /// Runs the parsed command line and returns the process's exit status.
@@ -182,24 +244,61 @@ async fn dispatch(cli: Cli) -> Result<(), InvokeError> {
         .state_file
         .clone()
         .unwrap_or_else(|| state::default_path(&cli.name));
+    let recorded = state::read(&state_file)?;
     let progress = Progress::for_stderr();
-    match cli.command {
+    match &cli.command {
         Command::Up {
             deploy,
             deletion_protection,
             dry_run,
         } => {
-            let settings = settings(&cli.name, &cli.alias, &region, &deploy, deletion_protection);
-            let deployer = Deployer::new(clients, settings)?.dry_run(dry_run);
-            if dry_run {
+            let settings = settings(
+                &cli,
+                &region,
+                deploy,
+                recorded.as_ref(),
+                *deletion_protection,
+            );
+            let deployer = Deployer::new(clients, settings.clone())?.dry_run(*dry_run);
+            if *dry_run {
                 eprintln!("Dry run: reading only, nothing will change.");
             }
-            let outputs = deployer.up(progress).await?;
-            if dry_run {
-                return Ok(());
+            let mut state = State {
+                platform: settings.platform,
+                settings: record(&settings),
+                ..State::default()
+            };
+            match settings.platform {
+                Platform::Classic => match deployer.up(progress).await {
+                    Ok(outputs) => {
+                        if *dry_run {
+                            return Ok(());
+                        }
+                        state.classic = Some(outputs.clone());
+                        state::write(&state_file, &state)?;
+                        print_outputs(&outputs, &state_file);
+                    }
+                    Err(e @ Error::ClassicClosed { .. }) => {
+                        if let (Error::ClassicClosed { message, .. }, false) = (&e, *dry_run) {
+                            // Recorded, so that `status` and `invoke` point at AgentCore
+                            // instead of at a command that cannot succeed.
+                            state.classic_closed = Some(message.clone());
+                            state::write(&state_file, &state)?;
+                        }
+                        return Err(e.into());
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+                Platform::Agentcore => {
+                    let outputs = deployer.up_agentcore(progress).await?;
+                    if *dry_run {
+                        return Ok(());
+                    }
+                    state.agentcore = Some(outputs.clone());
+                    state::write(&state_file, &state)?;
+                    print_agentcore_outputs(&outputs, &state_file);
+                }
             }
-            state::write(&state_file, &outputs)?;
-            print_outputs(&outputs, &state_file);
             Ok(())
         }
         Command::Down {
@@ -207,35 +306,59 @@ async fn dispatch(cli: Cli) -> Result<(), InvokeError> {
             delete_table,
             dry_run,
         } => {
-            let settings = settings(&cli.name, &cli.alias, &region, &deploy, None);
-            let deployer = Deployer::new(clients, settings)?.dry_run(dry_run);
-            if dry_run {
+            let settings = settings(&cli, &region, deploy, recorded.as_ref(), None);
+            let deployer = Deployer::new(clients, settings.clone())?.dry_run(*dry_run);
+            if *dry_run {
                 eprintln!("Dry run: reading only, nothing will be removed.");
             }
-            deployer.down(progress, delete_table).await?;
+            match settings.platform {
+                Platform::Classic => deployer.down(progress, *delete_table).await?,
+                Platform::Agentcore => deployer.down_agentcore(progress, *delete_table).await?,
+            }
             if !dry_run {
                 state::remove(&state_file)?;
+                state::remove(&users_file(&state_file))?;
             }
             Ok(())
         }
         Command::Status { deploy } => {
-            let settings = settings(&cli.name, &cli.alias, &region, &deploy, None);
-            let report = Deployer::new(clients, settings)?.status().await?;
-            let mut table = comfy_table::Table::new();
-            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["resource", "name", "state"]);
-            for row in &report.rows {
-                table.add_row([row.resource, row.name.as_str(), row.state.as_str()]);
-            }
-            println!("{table}");
-            if report.drift.is_empty() {
-                println!("No drift: `provisioner up` would change nothing.");
-            } else {
-                println!("Drift (`provisioner up` fixes it):");
-                for d in &report.drift {
-                    println!("  - {d}");
-                }
-            }
+            let settings = settings(&cli, &region, deploy, recorded.as_ref(), None);
+            let deployer = Deployer::new(clients, settings.clone())?;
+            let closed = recorded.as_ref().and_then(|s| s.classic_closed.clone());
+            let report = match settings.platform {
+                Platform::Classic => deployer.status().await?,
+                Platform::Agentcore => deployer.status_agentcore().await?,
+            };
+            print_status(&report, settings.platform, closed.as_deref());
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add { employee_id, hr },
+        } => {
+            let settings = settings(&cli, &region, &no_deploy_args(), recorded.as_ref(), None);
+            let deployer = Deployer::new(clients, settings)?;
+            let user = deployer.add_user(employee_id, *hr).await?;
+            let path = users_file(&state_file);
+            let mut users: Vec<TrialUser> = state::read_json(&path)?;
+            users.retain(|u| u.employee_id != user.employee_id);
+            users.push(user.clone());
+            let json = serde_json::to_string_pretty(&users).map_err(|e| Error::StateFile {
+                path: path.clone(),
+                source: Box::new(e),
+            })?;
+            state::write_private(&path, &(json + "\n"))?;
+            println!(
+                "User {} (employee {}{}) is ready; its password is in {} (readable by you only).",
+                user.username,
+                user.employee_id,
+                if user.hr { ", in the hr group" } else { "" },
+                path.display()
+            );
+            println!(
+                "Talk as them: provisioner invoke {} {} \"How many vacation days do I have left?\"",
+                if user.hr { "--hr" } else { "--as" },
+                user.employee_id
+            );
             Ok(())
         }
         Command::Invoke {
@@ -243,31 +366,89 @@ async fn dispatch(cli: Cli) -> Result<(), InvokeError> {
             talk,
             end_session,
         } => {
-            let conversation =
-                conversation(&clients, &cli.name, &cli.alias, &region, &state_file, &talk).await?;
+            let mut talker = talker(&cli, &clients, &region, &state_file, recorded, talk).await?;
             let mut confirm = confirmer(talk.yes);
             let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-            conversation
-                .say(
-                    Some(&text),
-                    end_session,
-                    &mut out,
-                    &mut err,
-                    confirm.as_mut(),
-                )
+            talker
+                .say(text, *end_session, &mut out, &mut err, confirm.as_mut())
                 .await?;
-            if !end_session {
+            if !end_session || matches!(talker, Talker::Harness(_)) {
                 eprintln!(
                     "(session {}: pass --session-id to continue it)",
-                    conversation.session_id()
+                    talker.session_id()
                 );
             }
             Ok(())
         }
         Command::Chat { talk } => {
-            let conversation =
-                conversation(&clients, &cli.name, &cli.alias, &region, &state_file, &talk).await?;
-            chat(&conversation, talk.yes).await
+            let mut talker = talker(&cli, &clients, &region, &state_file, recorded, talk).await?;
+            chat(&mut talker, talk.yes).await
+        }
+    }
+}
+
+/// The trial users' file beside the state file.
+fn users_file(state_file: &Path) -> PathBuf {
+    let stem = state_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    state_file.with_file_name(format!("{stem}-users.json"))
+}
+
+fn no_deploy_args() -> DeployArgs {
+    DeployArgs {
+        platform: None,
+        model: None,
+        table_name: None,
+        lambda_zip: None,
+        no_confirmation: false,
+        confirmation: false,
+        action_group: None,
+        jwt_discovery_url: None,
+        jwt_audiences: Vec::new(),
+        jwt_clients: Vec::new(),
+        create_user_pool: false,
+    }
+}
+
+fn print_status(report: &StatusReport, platform: Platform, closed: Option<&str>) {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["resource", "name", "state"]);
+    for row in &report.rows {
+        table.add_row([row.resource, row.name.as_str(), row.state.as_str()]);
+    }
+    println!("{table}");
+    let fix = match (platform, closed) {
+        (Platform::Classic, Some(message)) => {
+            println!("Agents Classic is closed to this account ({message}).");
+            println!("`provisioner up --platform agentcore` deploys the same tools on Amazon Bedrock AgentCore.");
+            None
+        }
+        (Platform::Classic, None) => Some("`provisioner up`"),
+        (Platform::Agentcore, _) => Some("`provisioner up --platform agentcore`"),
+    };
+    match (report.drift.is_empty(), fix) {
+        (true, Some(fix)) => println!("No drift: {fix} would change nothing."),
+        (true, None) => {}
+        (false, Some(fix)) => {
+            println!("Drift ({fix} fixes it):");
+            for d in &report.drift {
+                println!("  - {d}");
+            }
+        }
+        (false, None) => {
+            println!("Not deployed:");
+            for d in &report.drift {
+                println!("  - {d}");
+            }
+        }
+    }
+    if !report.notes.is_empty() {
+        println!("Unconfirmed without a real account (see README, Deploying to AWS):");
+        for n in &report.notes {
+            println!("  - {n}");
         }
     }
 }
@@ -299,23 +480,113 @@ async fn sdk_config(cli: &Cli) -> Result<aws_config::SdkConfig> {
     Ok(sdk)
 }
 
+/// The settings: each flag given, else what the state file recorded, else the default.
 fn settings(
-    name: &str,
-    alias: &str,
+    cli: &Cli,
     region: &str,
     deploy: &DeployArgs,
+    recorded: Option<&State>,
     deletion_protection: Option<bool>,
 ) -> Settings {
+    let saved = recorded.map(|s| &s.settings);
+    let pick = |flag: Option<&String>, saved: Option<&String>, default: &str| -> String {
+        flag.or(saved.filter(|s| !s.is_empty()))
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let inbound = if deploy.create_user_pool {
+        Inbound::UserPool
+    } else if let Some(url) = &deploy.jwt_discovery_url {
+        Inbound::Jwt {
+            discovery_url: url.clone(),
+            audiences: deploy.jwt_audiences.clone(),
+            clients: deploy.jwt_clients.clone(),
+        }
+    } else {
+        saved.map(|s| s.inbound.clone()).unwrap_or_default()
+    };
+    let confirmation = if deploy.no_confirmation {
+        false
+    } else if deploy.confirmation {
+        true
+    } else {
+        saved.is_none_or(|s| s.confirmation)
+    };
     Settings {
-        name: name.to_owned(),
+        name: cli.name.clone(),
         region: region.to_owned(),
-        model: Model::new(&deploy.model),
-        table_name: deploy.table_name.clone(),
+        model: Model::new(pick(
+            deploy.model.as_ref(),
+            saved.map(|s| &s.model),
+            DEFAULT_MODEL,
+        )),
+        table_name: pick(
+            deploy.table_name.as_ref(),
+            saved.map(|s| &s.table_name),
+            "hr-vacations",
+        ),
         deletion_protection,
-        lambda_zip: deploy.lambda_zip.clone(),
-        confirmation: !deploy.no_confirmation,
-        alias_name: alias.to_owned(),
-        action_group_name: deploy.action_group.clone(),
+        lambda_zip: deploy
+            .lambda_zip
+            .clone()
+            .or(saved
+                .map(|s| s.lambda_zip.clone())
+                .filter(|p| !p.as_os_str().is_empty()))
+            .unwrap_or_else(|| PathBuf::from("target/lambda/bootstrap.zip")),
+        confirmation,
+        alias_name: pick(cli.alias.as_ref(), saved.map(|s| &s.alias), "live"),
+        action_group_name: pick(
+            deploy.action_group.as_ref(),
+            saved.map(|s| &s.action_group),
+            "vacations",
+        ),
+        platform: deploy
+            .platform
+            .or(recorded.map(|s| s.platform))
+            .unwrap_or_default(),
+        inbound,
+    }
+}
+
+/// What the state file keeps of the settings.
+fn record(s: &Settings) -> Recorded {
+    Recorded {
+        region: s.region.clone(),
+        model: s.model.id().to_owned(),
+        table_name: s.table_name.clone(),
+        lambda_zip: s.lambda_zip.clone(),
+        confirmation: s.confirmation,
+        action_group: s.action_group_name.clone(),
+        alias: s.alias_name.clone(),
+        inbound: s.inbound.clone(),
+    }
+}
+
+fn print_agentcore_outputs(outputs: &AgentCoreOutputs, state_file: &Path) {
+    println!(
+        "Deployed on AgentCore in {} (account {}):",
+        outputs.region, outputs.account
+    );
+    for (k, v) in [
+        ("table", &outputs.table_arn),
+        ("tools function", &outputs.function_arn),
+        ("interceptor", &outputs.interceptor_arn),
+        ("gateway id", &outputs.gateway_id),
+        ("gateway (MCP)", &outputs.gateway_url),
+        ("target id", &outputs.target_id),
+        ("JWT issuer", &outputs.discovery_url),
+        ("user pool", &outputs.user_pool_id),
+        ("app client", &outputs.user_pool_client_id),
+        ("harness", &outputs.harness_arn),
+        ("model", &outputs.model),
+    ] {
+        if !v.is_empty() {
+            println!("  {k:<16} {v}");
+        }
+    }
+    println!("Outputs written to {}.", state_file.display());
+    if !outputs.user_pool_id.is_empty() {
+        println!("Next: provisioner user add <employee-id> [--hr], then provisioner invoke --as <employee-id> \"...\".");
     }
 }
 
@@ -347,15 +618,181 @@ fn print_outputs(outputs: &Outputs, state_file: &std::path::Path) {
     println!("Outputs written to {}.", state_file.display());
 }
 
+/// Who the terminal talks to: the Classic agent's alias or the AgentCore harness.
+enum Talker {
+    Classic(Conversation),
+    Harness(HarnessConversation<GatewayTools>),
+}
+
+impl Talker {
+    fn session_id(&self) -> &str {
+        match self {
+            Talker::Classic(c) => c.session_id(),
+            Talker::Harness(h) => h.session_id(),
+        }
+    }
+
+    async fn say(
+        &mut self,
+        text: &str,
+        end_session: bool,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+        confirm: &mut dyn Confirm,
+    ) -> Result<(), InvokeError> {
+        match self {
+            Talker::Classic(c) => c.say(Some(text), end_session, out, err, confirm).await,
+            // A harness session has no explicit end: it expires on its own.
+            Talker::Harness(h) => h.say(text, out, err, confirm).await,
+        }
+        .map(|_| ())
+    }
+
+    /// Ends the session where the platform has such a thing.
+    async fn finish(&mut self, err: &mut dyn Write) {
+        if let Talker::Classic(c) = self {
+            let mut sink = std::io::sink();
+            if let Err(e) = c.say(None, true, &mut sink, err, &mut AcceptAll).await {
+                tracing::warn!("ending the session failed: {e}");
+            }
+        }
+    }
+}
+
+/// The platform the state file records, and what to talk to on it.
+async fn talker(
+    cli: &Cli,
+    clients: &Clients,
+    region: &str,
+    state_file: &Path,
+    recorded: Option<State>,
+    talk: &TalkArgs,
+) -> Result<Talker> {
+    let platform = recorded.as_ref().map(|s| s.platform).unwrap_or_default();
+    if let Some(message) = recorded.as_ref().and_then(|s| s.classic_closed.clone()) {
+        if recorded
+            .as_ref()
+            .and_then(|s| s.agentcore.as_ref())
+            .is_none()
+        {
+            return Err(Error::NotDeployed {
+                what: format!("the agent {}", cli.name),
+                region: region.to_owned(),
+                next: format!("Agents Classic is closed to this account ({message}); run `provisioner up --platform agentcore`"),
+            });
+        }
+    }
+    match platform {
+        Platform::Classic => Ok(Talker::Classic(
+            conversation(clients, cli, region, recorded, talk).await?,
+        )),
+        Platform::Agentcore => {
+            let state = recorded.unwrap_or_default();
+            let Some(outputs) = state.agentcore.clone() else {
+                return Err(Error::NotDeployed {
+                    what: format!("the harness {}", cli.name.replace('-', "_")),
+                    region: region.to_owned(),
+                    next: "run `provisioner up --platform agentcore` first".into(),
+                });
+            };
+            let session_id = match &talk.session_id {
+                Some(id) if !harness::valid_session_id(id) => {
+                    return Err(Error::InvalidSetting {
+                        what: "session id",
+                        value: id.clone(),
+                        rule: "InvokeHarness needs 33 to 256 characters without spaces",
+                    })
+                }
+                Some(id) => id.clone(),
+                None => harness::new_session_id(),
+            };
+            let token = token(cli, clients, region, state_file, &state, talk).await?;
+            let tools = GatewayTools::new(&outputs.gateway_url, token, &outputs.target_name);
+            Ok(Talker::Harness(HarnessConversation::new(
+                clients.harness.clone(),
+                outputs.harness_arn,
+                session_id,
+                tools,
+                state.settings.confirmation,
+                talk.trace,
+            )))
+        }
+    }
+}
+
+/// The person's JWT: `--token-file`, else `HR_ID_TOKEN`, else a sign-in to the trial user
+/// pool as the user `--as`/`--hr` names.
+async fn token(
+    cli: &Cli,
+    clients: &Clients,
+    region: &str,
+    state_file: &Path,
+    state: &State,
+    talk: &TalkArgs,
+) -> Result<String> {
+    if let Some(path) = &talk.token_file {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::StateFile {
+            path: path.clone(),
+            source: Box::new(e),
+        })?;
+        return Ok(text.trim().to_owned());
+    }
+    if let Ok(token) = std::env::var("HR_ID_TOKEN") {
+        if !token.trim().is_empty() {
+            return Ok(token.trim().to_owned());
+        }
+    }
+    let who = talk.hr.as_ref().or(talk.as_employee.as_ref());
+    let (Some(employee_id), Inbound::UserPool) = (who, &state.settings.inbound) else {
+        return Err(Error::InvalidSetting {
+            what: "identity",
+            value: String::new(),
+            rule: "on AgentCore the gateway needs the person's token: pass --token-file (or set HR_ID_TOKEN), or with a trial user pool --as/--hr <employee-id>",
+        });
+    };
+    let users: Vec<TrialUser> = state::read_json(&users_file(state_file))?;
+    let pool = state
+        .agentcore
+        .as_ref()
+        .map(|o| o.user_pool_id.clone())
+        .unwrap_or_default();
+    let user = users
+        .into_iter()
+        .find(|u| &u.employee_id == employee_id)
+        .ok_or_else(|| Error::NoSuchUser {
+            username: users::username(employee_id),
+            employee_id: employee_id.clone(),
+            pool,
+        })?;
+    if talk.hr.is_some() && !user.hr {
+        return Err(Error::InvalidSetting {
+            what: "--hr",
+            value: employee_id.clone(),
+            rule: "that user is not in the hr group: run `provisioner user add <id> --hr`",
+        });
+    }
+    let settings = settings(cli, region, &no_deploy_args(), Some(state), None);
+    Deployer::new(clients.clone(), settings)?
+        .sign_in(&user)
+        .await
+}
+
 /// The agent and alias to talk to: the flags, else the state file, else a lookup by name.
 async fn conversation(
     clients: &Clients,
-    name: &str,
-    alias: &str,
+    cli: &Cli,
     region: &str,
-    state_file: &std::path::Path,
+    recorded: Option<State>,
     talk: &TalkArgs,
 ) -> Result<Conversation> {
+    let alias = cli
+        .alias
+        .clone()
+        .or(recorded
+            .as_ref()
+            .map(|s| s.settings.alias.clone())
+            .filter(|a| !a.is_empty()))
+        .unwrap_or_else(|| "live".to_owned());
     let session_id = match &talk.session_id {
         Some(id) if !invoke::valid_session_id(id) => {
             return Err(Error::InvalidSetting {
@@ -375,11 +812,12 @@ async fn conversation(
     let (agent_id, alias_id) = match (&talk.agent_id, &talk.alias_id) {
         (Some(a), Some(b)) => (a.clone(), b.clone()),
         _ => {
-            let saved = state::read(state_file)?
+            let saved = recorded
+                .and_then(|s| s.classic)
                 .filter(|o| o.region == region && !o.agent_id.is_empty() && !o.alias_id.is_empty());
             match saved {
                 Some(o) => (o.agent_id, o.alias_id),
-                None => find_by_name(clients, name, alias, region).await?,
+                None => find_by_name(clients, &cli.name, &alias, region).await?,
             }
         }
     };
@@ -414,6 +852,8 @@ async fn find_by_name(
         confirmation: true,
         alias_name: alias.to_owned(),
         action_group_name: "unused".to_owned(),
+        platform: Platform::Classic,
+        inbound: Inbound::Unset,
     };
     let deployer = Deployer::new(clients.clone(), settings)?;
     let agent = deployer.find_agent().await?.ok_or_else(not_deployed)?;
@@ -432,12 +872,12 @@ fn confirmer(yes: bool) -> Box<dyn Confirm> {
     }
 }
 
-async fn chat(conversation: &Conversation, yes: bool) -> Result<(), InvokeError> {
+async fn chat(talker: &mut Talker, yes: bool) -> Result<(), InvokeError> {
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(
             "Talking to the agent (session {}). /quit or Ctrl-D to end.",
-            conversation.session_id()
+            talker.session_id()
         );
     }
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
@@ -464,11 +904,11 @@ async fn chat(conversation: &Conversation, yes: bool) -> Result<(), InvokeError>
         } else {
             Box::new(LinesConfirm(&mut lines))
         };
-        match conversation
-            .say(Some(line), false, &mut out, &mut err, confirm.as_mut())
+        match talker
+            .say(line, false, &mut out, &mut err, confirm.as_mut())
             .await
         {
-            Ok(_) => last_error = None,
+            Ok(()) => last_error = None,
             // One failed turn does not end the conversation: say why and go on.
             Err(e @ InvokeError::Agent { .. }) => {
                 eprintln!("error: {e}");
@@ -477,13 +917,7 @@ async fn chat(conversation: &Conversation, yes: bool) -> Result<(), InvokeError>
             Err(e) => return Err(e),
         }
     }
-    let mut sink = std::io::sink();
-    if let Err(e) = conversation
-        .say(None, true, &mut sink, &mut err, &mut AcceptAll)
-        .await
-    {
-        tracing::warn!("ending the session failed: {e}");
-    }
+    talker.finish(&mut err).await;
     match last_error {
         Some(e) => Err(e),
         None => Ok(()),

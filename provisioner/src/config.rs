@@ -35,6 +35,58 @@ pub const LAMBDA_MEMORY_MB: i32 = 256;
 /// The Lambda runtime for a Rust `bootstrap` binary.
 pub const LAMBDA_RUNTIME: &str = "provided.al2023";
 
+/// Where the agent runs.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// Amazon Bedrock Agents ("Agents Classic"): an agent, an action group, an alias.
+    /// Closed to accounts without prior use since 2026-07-30.
+    #[default]
+    Classic,
+    /// Amazon Bedrock AgentCore: a gateway serving the Lambda as MCP tools, behind a JWT
+    /// authorizer and the interceptor, and a harness (the managed agent loop).
+    Agentcore,
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Platform::Classic => "classic",
+            Platform::Agentcore => "agentcore",
+        })
+    }
+}
+
+/// Who may call the gateway: the identity provider whose tokens its `CUSTOM_JWT`
+/// authorizer accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Inbound {
+    /// Not chosen (Classic, or a command that does not deploy).
+    #[default]
+    Unset,
+    /// An existing OpenID Connect provider.
+    Jwt {
+        /// Its `.well-known/openid-configuration` URL.
+        discovery_url: String,
+        /// Accepted `aud` values (an ID token's audience is its app client id).
+        audiences: Vec<String>,
+        /// Accepted `client_id` values (access tokens).
+        clients: Vec<String>,
+    },
+    /// A trial Amazon Cognito user pool that `up` creates (`--create-user-pool`).
+    UserPool,
+}
+
 /// Everything `up`, `down` and `status` need to know, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -54,8 +106,13 @@ pub struct Settings {
     pub confirmation: bool,
     /// The alias `invoke` talks to.
     pub alias_name: String,
-    /// The action group's name.
+    /// The action group's name (Classic), which is also the gateway target's name
+    /// (AgentCore): the prefix of every tool name the gateway serves.
     pub action_group_name: String,
+    /// Where the agent runs.
+    pub platform: Platform,
+    /// AgentCore: who may call the gateway.
+    pub inbound: Inbound,
 }
 
 impl Settings {
@@ -65,6 +122,73 @@ impl Settings {
         check_agent_name("alias name", &self.alias_name)?;
         check_agent_name("action group name", &self.action_group_name)?;
         let names = self.names();
+        if self.platform == Platform::Agentcore {
+            if self.inbound == Inbound::Unset {
+                return Err(Error::InvalidSetting {
+                    what: "inbound authorization",
+                    value: String::new(),
+                    rule: "AgentCore needs an identity provider: pass --jwt-discovery-url (with --jwt-audience or --jwt-client-id) or --create-user-pool",
+                });
+            }
+            if let Inbound::Jwt {
+                discovery_url,
+                audiences,
+                clients,
+            } = &self.inbound
+            {
+                if !discovery_url.starts_with("https://")
+                    || !discovery_url.ends_with("/.well-known/openid-configuration")
+                {
+                    return Err(Error::InvalidSetting {
+                        what: "JWT discovery URL",
+                        value: discovery_url.clone(),
+                        rule: "an https URL ending in /.well-known/openid-configuration",
+                    });
+                }
+                if audiences.is_empty() && clients.is_empty() {
+                    return Err(Error::InvalidSetting {
+                        what: "JWT authorizer",
+                        value: discovery_url.clone(),
+                        rule: "name at least one --jwt-audience or --jwt-client-id, so that tokens issued to other applications are refused",
+                    });
+                }
+            }
+            let harness_ok = names.harness.len() <= 40
+                && names.harness.starts_with(|c: char| c.is_ascii_alphabetic())
+                && names
+                    .harness
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !harness_ok {
+                return Err(Error::InvalidSetting {
+                    what: "agent name",
+                    value: self.name.clone(),
+                    rule: "the harness name derived from it ('-' becomes '_') must start with a letter and fit 40 characters",
+                });
+            }
+            if self.action_group_name.contains('_') {
+                return Err(Error::InvalidSetting {
+                    what: "action group name",
+                    value: self.action_group_name.clone(),
+                    rule:
+                        "on AgentCore it names the gateway target: letters, digits and single '-'",
+                });
+            }
+            if [
+                &names.interceptor_role,
+                &names.gateway_role,
+                &names.harness_role,
+            ]
+            .iter()
+            .any(|n| n.len() > 64)
+            {
+                return Err(Error::InvalidSetting {
+                    what: "agent name",
+                    value: self.name.clone(),
+                    rule: "the role names derived from it must fit IAM's 64 characters",
+                });
+            }
+        }
         if names.agent_role.len() > 64 || names.lambda_role.len() > 64 {
             return Err(Error::InvalidSetting {
                 what: "agent name",
@@ -114,6 +238,18 @@ impl Settings {
             action_group: self.action_group_name.clone(),
             permission_sid: format!("{}-bedrock-agent", self.name),
             alias: self.alias_name.clone(),
+            interceptor_role: format!("{}-interceptor", self.name),
+            interceptor_function: format!("{}-interceptor", self.name),
+            interceptor_policy: "logs-only".to_owned(),
+            gateway_role: format!("{}-gateway", self.name),
+            gateway_policy: "invoke-tools".to_owned(),
+            gateway: self.name.clone(),
+            target: self.action_group_name.clone(),
+            harness_role: format!("{}-harness", self.name),
+            harness_policy: "model-access".to_owned(),
+            harness: self.name.replace('-', "_"),
+            user_pool: format!("{}-users", self.name),
+            user_pool_client: format!("{}-cli", self.name),
         }
     }
 }
@@ -166,6 +302,30 @@ pub struct Names {
     pub permission_sid: String,
     /// The alias.
     pub alias: String,
+    /// AgentCore: the interceptor Lambda's role (logs only, no table).
+    pub interceptor_role: String,
+    /// AgentCore: the interceptor Lambda.
+    pub interceptor_function: String,
+    /// AgentCore: the interceptor role's inline policy.
+    pub interceptor_policy: String,
+    /// AgentCore: the gateway's service role.
+    pub gateway_role: String,
+    /// AgentCore: its inline policy (invoke the two functions).
+    pub gateway_policy: String,
+    /// AgentCore: the gateway.
+    pub gateway: String,
+    /// AgentCore: the gateway's Lambda target (the tools' name prefix).
+    pub target: String,
+    /// AgentCore: the harness's execution role.
+    pub harness_role: String,
+    /// AgentCore: its inline policy.
+    pub harness_policy: String,
+    /// AgentCore: the harness (no hyphens).
+    pub harness: String,
+    /// AgentCore, `--create-user-pool`: the Cognito user pool.
+    pub user_pool: String,
+    /// AgentCore, `--create-user-pool`: its app client (the CLI signs in with it).
+    pub user_pool_client: String,
 }
 
 /// Geographic prefixes of cross-region inference profile ids.
@@ -224,7 +384,43 @@ pub(crate) mod tests {
             confirmation: true,
             alias_name: "live".into(),
             action_group_name: "vacations".into(),
+            platform: Platform::Classic,
+            inbound: Inbound::Unset,
         }
+    }
+
+    #[test]
+    fn agentcore_needs_an_identity_provider_and_a_harness_name_without_hyphens() {
+        let mut s = settings();
+        s.platform = Platform::Agentcore;
+        assert!(matches!(
+            s.validate(),
+            Err(Error::InvalidSetting {
+                what: "inbound authorization",
+                ..
+            })
+        ));
+        s.inbound = Inbound::UserPool;
+        s.validate().unwrap();
+        assert_eq!(s.names().harness, "hr_assistant");
+        s.inbound = Inbound::Jwt {
+            discovery_url: "https://idp.example.com/.well-known/openid-configuration".into(),
+            audiences: vec![],
+            clients: vec![],
+        };
+        assert!(s.validate().is_err(), "no audience and no client");
+        s.inbound = Inbound::Jwt {
+            discovery_url: "http://idp.example.com/.well-known/openid-configuration".into(),
+            audiences: vec!["a".into()],
+            clients: vec![],
+        };
+        assert!(s.validate().is_err(), "plain http");
+        s.inbound = Inbound::UserPool;
+        s.name = "9lives".into();
+        assert!(
+            s.validate().is_err(),
+            "a harness name must start with a letter"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod emulator;
 pub mod error;
 pub mod exit;
+pub mod harness;
 pub mod invoke;
 pub mod policy;
 pub mod progress;

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// The day-count policy the deployed Lambda runs with: the provisioner sets no
 /// `HR_DAY_COUNT_POLICY`, so the handler's default, and the tool descriptions say so.
-const DEPLOYED_POLICY: domain::DayCountPolicy = domain::DayCountPolicy::CalendarDays;
+pub const DEPLOYED_POLICY: domain::DayCountPolicy = domain::DayCountPolicy::CalendarDays;
 
 /// The function schema for `tools`. With `confirmation` off, no function asks the user
 /// to confirm; with it on, those the catalogue marks (bookings and cancellations) do.

@@ -62,7 +62,9 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::DateTime;
-use provisioner::config::{Model, Settings, DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION};
+use provisioner::config::{
+    Inbound, Model, Platform, Settings, DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION,
+};
 use provisioner::deploy::{Deployer, LambdaPackage, Pacings};
 use provisioner::policy::{self, Account};
 use provisioner::progress::Progress;
@@ -203,6 +205,8 @@ fn fixture() -> Fixture {
         confirmation: true,
         alias_name: "live".into(),
         action_group_name: "vacations".into(),
+        platform: Platform::Classic,
+        inbound: Inbound::Unset,
     };
     Fixture {
         _dir: dir,

@@ -28,7 +28,9 @@ use aws_sdk_dynamodb::types::BillingMode;
 use aws_sdk_dynamodb::types::PointInTimeRecoveryStatus;
 use aws_sdk_lambda::types::Architecture;
 use aws_sdk_sts::config::Credentials;
-use provisioner::config::{Model, Settings, DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION};
+use provisioner::config::{
+    Inbound, Model, Platform, Settings, DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION,
+};
 use provisioner::deploy::LambdaPackage;
 use provisioner::policy::{self, Account};
 use provisioner::schema::{self, Canonical};
@@ -189,6 +191,8 @@ fn settings(zip: &Path) -> Settings {
         confirmation: true,
         alias_name: "live".into(),
         action_group_name: "vacations".into(),
+        platform: Platform::Classic,
+        inbound: Inbound::Unset,
     }
 }
 

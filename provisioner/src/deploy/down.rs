@@ -246,7 +246,7 @@ impl Deployer {
         }
     }
 
-    async fn remove_table(&self) -> Result<((), String)> {
+    pub(super) async fn remove_table(&self) -> Result<((), String)> {
         let ddb = &self.clients.dynamodb;
         let table = match ddb
             .describe_table()
@@ -283,7 +283,7 @@ impl Deployer {
 
     /// Deletes a role: its inline policies, then detaches managed ones (a role with
     /// policies cannot be deleted), then the role.
-    async fn remove_role(&self, role: &str) -> Result<((), String)> {
+    pub(super) async fn remove_role(&self, role: &str) -> Result<((), String)> {
         let iam = &self.clients.iam;
         match iam.get_role().role_name(role).send().await {
             Ok(_) => {}

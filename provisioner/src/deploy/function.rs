@@ -23,28 +23,39 @@ impl Deployer {
         package: Option<&LambdaPackage>,
     ) -> Result<(String, String)> {
         let spec = FunctionSpec {
+            name: &self.names.function,
+            description: "Answers the HR agent's action group (vacation balances and bookings).",
             role_arn,
             env: HashMap::from([("TABLE_NAME".to_owned(), self.names.table.clone())]),
         };
-        let existing = self.function_configuration().await?;
+        self.ensure_function_spec(&spec, package).await
+    }
+
+    /// Creates or updates the function `spec` describes, from `package`.
+    pub(super) async fn ensure_function_spec(
+        &self,
+        spec: &FunctionSpec<'_>,
+        package: Option<&LambdaPackage>,
+    ) -> Result<(String, String)> {
+        let existing = self.configuration_of(spec.name).await?;
         let Some(current) = existing else {
             let arn_if_new = format!(
                 "arn:{}:lambda:{}:{}:function:{}",
-                arn_partition(role_arn),
+                arn_partition(spec.role_arn),
                 self.settings.region,
-                arn_account(role_arn),
-                self.names.function
+                arn_account(spec.role_arn),
+                spec.name
             );
             let Some(package) = package.filter(|_| !self.dry_run) else {
                 return Ok((arn_if_new, Change::WouldCreate.to_string()));
             };
-            let arn = self.create_function(&spec, package).await?;
-            self.wait_function_settled().await?;
+            let arn = self.create_function(spec, package).await?;
+            self.wait_function_settled(spec.name).await?;
             return Ok((arn, Change::Created.to_string()));
         };
 
         let arn = current.function_arn().unwrap_or_default().to_owned();
-        let config_diffs = function_config_differences(&current, &spec);
+        let config_diffs = function_config_differences(&current, spec);
         let arch_differs = current.architectures() != [Architecture::X8664];
         let code_differs = match package {
             Some(p) => current.code_sha256() != Some(p.sha256.as_str()) || arch_differs,
@@ -60,13 +71,13 @@ impl Deployer {
         if self.dry_run {
             return Ok((arn, Change::WouldUpdate(diffs).to_string()));
         }
-        self.wait_function_settled().await?;
+        self.wait_function_settled(spec.name).await?;
         let lambda = &self.clients.lambda;
         if !config_diffs.is_empty() {
             wait::retry_propagation(self.pacing.iam, is_lambda_role_propagation, || {
                 lambda
                     .update_function_configuration()
-                    .function_name(&self.names.function)
+                    .function_name(spec.name)
                     .role(spec.role_arn)
                     .runtime(Runtime::from(LAMBDA_RUNTIME))
                     .handler("bootstrap")
@@ -78,18 +89,18 @@ impl Deployer {
             })
             .await
             .map_err(|e| Error::aws("UpdateFunctionConfiguration", e))?;
-            self.wait_function_settled().await?;
+            self.wait_function_settled(spec.name).await?;
         }
         if let (true, Some(package)) = (code_differs, package) {
             lambda
                 .update_function_code()
-                .function_name(&self.names.function)
+                .function_name(spec.name)
                 .zip_file(Blob::new(package.bytes.clone()))
                 .architectures(Architecture::X8664)
                 .send()
                 .await
                 .map_err(|e| Error::aws("UpdateFunctionCode", e))?;
-            self.wait_function_settled().await?;
+            self.wait_function_settled(spec.name).await?;
         }
         Ok((arn, Change::Updated(diffs).to_string()))
     }
@@ -97,11 +108,19 @@ impl Deployer {
     pub(crate) async fn function_configuration(
         &self,
     ) -> Result<Option<GetFunctionConfigurationOutput>> {
+        self.configuration_of(&self.names.function).await
+    }
+
+    /// The configuration of the function `name`, if it exists.
+    pub(crate) async fn configuration_of(
+        &self,
+        name: &str,
+    ) -> Result<Option<GetFunctionConfigurationOutput>> {
         match self
             .clients
             .lambda
             .get_function_configuration()
-            .function_name(&self.names.function)
+            .function_name(name)
             .send()
             .await
         {
@@ -128,10 +147,8 @@ impl Deployer {
         let out = wait::retry_propagation(self.pacing.iam, is_lambda_role_propagation, || {
             lambda
                 .create_function()
-                .function_name(&self.names.function)
-                .description(
-                    "Answers the HR agent's action group (vacation balances and bookings).",
-                )
+                .function_name(spec.name)
+                .description(spec.description)
                 .runtime(Runtime::from(LAMBDA_RUNTIME))
                 .architectures(Architecture::X8664)
                 .handler("bootstrap")
@@ -153,10 +170,10 @@ impl Deployer {
     }
 
     /// Waits until the function is Active and no update is in progress.
-    async fn wait_function_settled(&self) -> Result<()> {
-        let what = format!("Lambda function {}", self.names.function);
+    async fn wait_function_settled(&self, name: &str) -> Result<()> {
+        let what = format!("Lambda function {name}");
         wait::until(self.pacing.status, &what, || async {
-            let Some(c) = self.function_configuration().await? else {
+            let Some(c) = self.configuration_of(name).await? else {
                 return Ok(Poll::Pending("not found yet".into()));
             };
             let state = c.state().cloned().unwrap_or(State::Pending);
@@ -189,9 +206,15 @@ impl Deployer {
 }
 
 /// Everything a Lambda configuration must match.
-struct FunctionSpec<'a> {
-    role_arn: &'a str,
-    env: HashMap<String, String>,
+pub(super) struct FunctionSpec<'a> {
+    /// The function's name.
+    pub(super) name: &'a str,
+    /// Its description.
+    pub(super) description: &'a str,
+    /// Its execution role.
+    pub(super) role_arn: &'a str,
+    /// Its environment.
+    pub(super) env: HashMap<String, String>,
 }
 
 fn environment(vars: &HashMap<String, String>) -> Environment {
@@ -221,6 +244,8 @@ pub(crate) fn function_differences(
     table: &str,
 ) -> Vec<String> {
     let spec = FunctionSpec {
+        name: "",
+        description: "",
         role_arn,
         env: HashMap::from([("TABLE_NAME".to_owned(), table.to_owned())]),
     };
@@ -228,7 +253,7 @@ pub(crate) fn function_differences(
 }
 
 /// What differs between the deployed function's configuration and ours.
-fn function_config_differences(
+pub(super) fn function_config_differences(
     c: &GetFunctionConfigurationOutput,
     spec: &FunctionSpec<'_>,
 ) -> Vec<String> {

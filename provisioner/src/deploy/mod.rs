@@ -2,6 +2,7 @@
 //! left alone, so every command can be re-run and resumes where an interrupted run stopped.
 
 mod agent;
+pub mod agentcore;
 mod alias;
 mod down;
 mod function;
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::policy::Account;
 use crate::wait::Pacing;
 
+pub use agentcore::AgentCoreOutputs;
 pub use status::{Drift, Row, StatusReport};
 pub use up::Outputs;
 

@@ -81,10 +81,17 @@ pub struct StatusReport {
     pub rows: Vec<Row>,
     /// Every drift found; empty when `up` would change nothing.
     pub drift: Vec<Drift>,
+    /// What the deployment relies on that AWS's documentation leaves unconfirmed.
+    pub notes: Vec<String>,
 }
 
 impl StatusReport {
-    fn row(&mut self, resource: &'static str, name: impl Into<String>, state: impl Into<String>) {
+    pub(crate) fn row(
+        &mut self,
+        resource: &'static str,
+        name: impl Into<String>,
+        state: impl Into<String>,
+    ) {
         self.rows.push(Row {
             resource,
             name: name.into(),
@@ -92,7 +99,7 @@ impl StatusReport {
         });
     }
 
-    fn missing(&mut self, resource: &'static str, name: &str) {
+    pub(crate) fn missing(&mut self, resource: &'static str, name: &str) {
         self.row(resource, name, "missing");
         self.drift
             .push(Drift::Missing(format!("{resource} {name}")));
@@ -249,7 +256,7 @@ impl Deployer {
         Ok(report)
     }
 
-    async fn table_status(&self, report: &mut StatusReport) -> Result<()> {
+    pub(super) async fn table_status(&self, report: &mut StatusReport) -> Result<()> {
         let ddb = &self.clients.dynamodb;
         let table = match ddb
             .describe_table()
@@ -314,7 +321,7 @@ impl Deployer {
         Ok(())
     }
 
-    async fn role_status(
+    pub(super) async fn role_status(
         &self,
         report: &mut StatusReport,
         role: &str,
