@@ -55,10 +55,6 @@ pub struct Cli {
     /// Log what the provisioner does on stderr (RUST_LOG=debug shows every SDK call).
     #[arg(long, short, global = true)]
     pub verbose: bool,
-    /// Test builds only: install the workarounds an emulator needs (`ministack`).
-    #[cfg(feature = "emulator-quirks")]
-    #[arg(long, global = true, hide = true, env = "PROVISIONER_EMULATOR_QUIRKS")]
-    pub emulator_quirks: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -235,11 +231,6 @@ async fn dispatch(cli: Cli) -> Result<(), InvokeError> {
     let sdk = sdk_config(&cli).await?;
     let region = sdk.region().map(|r| r.to_string()).ok_or(Error::NoRegion)?;
     let clients = Clients::new(&sdk);
-    #[cfg(feature = "emulator-quirks")]
-    let clients = match cli.emulator_quirks.as_deref() {
-        Some("ministack") => clients.with_emulator_quirks(&sdk),
-        _ => clients,
-    };
     let state_file = cli
         .state_file
         .clone()

@@ -42,17 +42,4 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
         }
     }
-
-    /// The same clients with the workarounds the ministack emulator needs. Test builds
-    /// only: see [`crate::emulator`].
-    #[cfg(feature = "emulator-quirks")]
-    pub fn with_emulator_quirks(self, sdk: &aws_config::SdkConfig) -> Self {
-        let agent_config = aws_sdk_bedrockagent::config::Builder::from(sdk)
-            .interceptor(crate::emulator::AgentsTrailingSlash)
-            .build();
-        Self {
-            agent: aws_sdk_bedrockagent::Client::from_conf(agent_config),
-            ..self
-        }
-    }
 }

@@ -211,7 +211,8 @@ impl Conversation {
     /// Sends `text` (or, with `None`, only ends the session) and renders the answer: chunks
     /// to `out` as they arrive, the trace (with `--trace`) and failures to `err`. A
     /// confirmation request goes to `confirm`, and the answer back to the agent, until it
-    /// has finished.
+    /// has finished. With `end_session`, the session is ended once the turn has finished;
+    /// a turn that fails leaves it open (it expires after the agent's idle timeout).
     pub async fn say(
         &self,
         text: Option<&str>,
@@ -220,22 +221,40 @@ impl Conversation {
         err: &mut dyn Write,
         confirm: &mut dyn Confirm,
     ) -> Result<Turn, InvokeError> {
+        // `endSession` goes only on a call that nothing in the turn can follow: any answer
+        // may be a returnControl asking for a confirmation, and the confirmation's result
+        // must reach a live session. So the turn runs with the session open, and ending it
+        // is a call of its own, without input, once nothing is pending. InvokeAgent's
+        // reference has no other way for an agent's session: "End a conversation by
+        // setting endSession to true"
+        // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_InvokeAgent.html).
+        // The `EndSession` operation is for the separate session-management API's sessions
+        // (UUIDs made by `CreateSession`), not for an agent's free-form session ids.
+        let turn = match (text, end_session) {
+            (None, true) => Turn::default(),
+            _ => self.turn(text, out, err, confirm).await?,
+        };
+        if end_session {
+            self.end(err).await?;
+        }
+        Ok(turn)
+    }
+
+    /// One turn: the question, then each confirmation's answer, until the agent finishes.
+    async fn turn(
+        &self,
+        text: Option<&str>,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+        confirm: &mut dyn Confirm,
+    ) -> Result<Turn, InvokeError> {
         let mut turn = Turn::default();
-        let mut state = SessionState::builder()
-            .set_session_attributes(Some(self.identity.attributes()))
-            .build();
+        let mut state = self.session_state().build();
         let mut input = text.map(str::to_owned);
         for _ in 0..MAX_ROUNDS {
             let answer = self
-                .client
-                .invoke_agent()
-                .agent_id(&self.agent_id)
-                .agent_alias_id(&self.alias_id)
-                .session_id(&self.session_id)
+                .request(state)
                 .set_input_text(input.take())
-                .enable_trace(true)
-                .end_session(end_session)
-                .session_state(state)
                 .send()
                 .await
                 .map_err(from_call)?;
@@ -273,13 +292,51 @@ impl Conversation {
                 return Ok(turn);
             };
             let results = answer_return_control(&payload, confirm, err, &mut turn)?;
-            state = SessionState::builder()
-                .set_session_attributes(Some(self.identity.attributes()))
+            state = self
+                .session_state()
                 .set_invocation_id(payload.invocation_id.clone())
                 .set_return_control_invocation_results(Some(results))
                 .build();
         }
         Err(InvokeError::TooManyRounds)
+    }
+
+    /// Ends the session: a call with `endSession` and no input. Whatever text it streams
+    /// is not part of any answer and is dropped; failures still show on `err`.
+    async fn end(&self, err: &mut dyn Write) -> Result<(), InvokeError> {
+        let answer = self
+            .request(self.session_state().build())
+            .end_session(true)
+            .send()
+            .await
+            .map_err(from_call)?;
+        let mut stream = answer.completion;
+        while let Some(event) = stream.recv().await.map_err(stream_error)? {
+            if let ResponseStream::Trace(part) = event {
+                render_trace(&part, self.trace, err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An `InvokeAgent` call in this session, with the trace on (failures always show).
+    fn request(
+        &self,
+        state: SessionState,
+    ) -> aws_sdk_bedrockagentruntime::operation::invoke_agent::builders::InvokeAgentFluentBuilder
+    {
+        self.client
+            .invoke_agent()
+            .agent_id(&self.agent_id)
+            .agent_alias_id(&self.alias_id)
+            .session_id(&self.session_id)
+            .enable_trace(true)
+            .session_state(state)
+    }
+
+    /// The session state every call carries: the caller's identity.
+    fn session_state(&self) -> aws_sdk_bedrockagentruntime::types::builders::SessionStateBuilder {
+        SessionState::builder().set_session_attributes(Some(self.identity.attributes()))
     }
 }
 

@@ -11,8 +11,6 @@ pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod deploy;
-#[cfg(feature = "emulator-quirks")]
-pub mod emulator;
 pub mod error;
 pub mod exit;
 pub mod harness;

@@ -387,3 +387,131 @@ async fn an_error_answer_to_the_call_maps_to_its_kind() {
     assert_eq!(exit::of_turn(&e), 14, "{e}");
     assert!(e.to_string().contains("run `provisioner up`"), "{e}");
 }
+
+/// A rule that records the requests it answers, in the order they come.
+fn recorded(
+    log: &Arc<Mutex<Vec<InvokeAgentInput>>>,
+    matches: impl Fn(&InvokeAgentInput) -> bool + Send + Sync + 'static,
+) -> impl Fn(&InvokeAgentInput) -> bool + Send + Sync + 'static {
+    let log = log.clone();
+    move |r| {
+        let hit = matches(r);
+        if hit {
+            log.lock().unwrap().push(r.clone());
+        }
+        hit
+    }
+}
+
+/// `invoke --end-session` on a turn that asks for a confirmation: the question and the
+/// confirmation's answer keep the session open (the answer must reach a live session), and
+/// only a last call, with no input, ends it.
+#[tokio::test]
+async fn ending_the_session_waits_for_the_confirmation_to_be_answered() {
+    let seen: Arc<Mutex<Vec<InvokeAgentInput>>> = Arc::default();
+    let question = mock!(aws_sdk_bedrockagentruntime::Client::invoke_agent)
+        .match_requests(recorded(&seen, |r| {
+            r.input_text() == Some("Book Jan 24-26 for me")
+        }))
+        .then_http_response(|| stream(&[chunk(""), return_control()]));
+    let answered = mock!(aws_sdk_bedrockagentruntime::Client::invoke_agent)
+        .match_requests(recorded(&seen, |r| {
+            confirmation_of(r) == Some(("inv-1".to_owned(), ConfirmationState::Confirm))
+        }))
+        .then_http_response(|| stream(&[chunk("Booked: 3 days.")]));
+    let ending = mock!(aws_sdk_bedrockagentruntime::Client::invoke_agent)
+        .match_requests(recorded(&seen, |r| {
+            r.input_text().is_none() && confirmation_of(r).is_none()
+        }))
+        .then_http_response(|| stream(&[]));
+    let client = mock_client!(
+        aws_sdk_bedrockagentruntime,
+        RuleMode::MatchAny,
+        &[&question, &answered, &ending]
+    );
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut script = Script {
+        answers: vec![true],
+        asked: 0,
+    };
+    let turn = conversation(client, false)
+        .say(
+            Some("Book Jan 24-26 for me"),
+            true,
+            &mut out,
+            &mut err,
+            &mut script,
+        )
+        .await
+        .unwrap();
+    assert_eq!(turn.confirmed.len(), 1);
+    assert_eq!(text(&out), "Booked: 3 days.\n");
+
+    let requests = seen.lock().unwrap().clone();
+    assert_ne!(
+        requests[0].end_session(),
+        Some(true),
+        "the question ended the session before its confirmation was answered"
+    );
+    assert_ne!(
+        requests[1].end_session(),
+        Some(true),
+        "the confirmation's answer ended the session"
+    );
+    assert_eq!(requests.len(), 3, "no last call ended the session");
+    let last = &requests[2];
+    assert_eq!(last.end_session(), Some(true));
+    assert_eq!(last.input_text(), None);
+    assert!(confirmation_of(last).is_none());
+}
+
+/// A plain answer with --end-session: the question, then one call that only ends it.
+#[tokio::test]
+async fn ending_the_session_after_a_plain_answer_is_a_last_call_without_input() {
+    let seen: Arc<Mutex<Vec<InvokeAgentInput>>> = Arc::default();
+    let question = mock!(aws_sdk_bedrockagentruntime::Client::invoke_agent)
+        .match_requests(recorded(&seen, |r| r.input_text() == Some("hi")))
+        .then_http_response(|| stream(&[chunk("Hello.")]));
+    let ending = mock!(aws_sdk_bedrockagentruntime::Client::invoke_agent)
+        .match_requests(recorded(&seen, |r| r.input_text().is_none()))
+        .then_http_response(|| stream(&[]));
+    let client = mock_client!(
+        aws_sdk_bedrockagentruntime,
+        RuleMode::MatchAny,
+        &[&question, &ending]
+    );
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    conversation(client, false)
+        .say(Some("hi"), true, &mut out, &mut err, &mut Script::default())
+        .await
+        .unwrap();
+    assert_eq!(text(&out), "Hello.\n");
+    let requests = seen.lock().unwrap().clone();
+    let ends: Vec<_> = requests.iter().map(|r| r.end_session()).collect();
+    assert_eq!(requests.len(), 2, "{ends:?}");
+    assert_ne!(ends[0], Some(true));
+    assert_eq!(ends[1], Some(true));
+    let attrs = requests[1]
+        .session_state()
+        .and_then(|s| s.session_attributes())
+        .unwrap();
+    assert_eq!(attrs["employeeId"], "2");
+}
+
+/// Ending a chat (no text) is one call, which ends the session.
+#[tokio::test]
+async fn ending_a_session_without_a_question_is_one_call() {
+    let seen: Arc<Mutex<Vec<InvokeAgentInput>>> = Arc::default();
+    let ending = mock!(aws_sdk_bedrockagentruntime::Client::invoke_agent)
+        .match_requests(recorded(&seen, |r| r.input_text().is_none()))
+        .then_http_response(|| stream(&[]));
+    let client = mock_client!(aws_sdk_bedrockagentruntime, RuleMode::MatchAny, &[&ending]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    conversation(client, false)
+        .say(None, true, &mut out, &mut err, &mut Script::default())
+        .await
+        .unwrap();
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].end_session(), Some(true));
+}

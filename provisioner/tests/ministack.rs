@@ -5,11 +5,13 @@
 //! nothing remains. If ministack cannot start, the test fails (scripts/setup.sh installs
 //! it into target/ministack-venv).
 //!
-//! Emulator quirks, worked around here and nowhere in a release build:
-//! - ministack routes `PUT`/`POST /agents/` but the Rust SDK sends `/agents`: the binary is
-//!   a test build (this crate's dev-dependency on itself enables `emulator-quirks`) and
-//!   `PROVISIONER_EMULATOR_QUIRKS=ministack` makes it add the slash; the checking clients
-//!   below do the same.
+//! Emulator quirks, worked around here and nowhere in the binary:
+//! - ministack routes `CreateAgent` and `ListAgents` only at `/agents/` (with the slash),
+//!   while the Rust SDK sends `/agents`. A small reverse proxy in this test, on its own
+//!   loopback port in front of ministack, rewrites a path of exactly `/agents` (with or
+//!   without a query) to `/agents/` and forwards everything else as it came; the binary
+//!   and the checking clients below both use the proxy's URL as their endpoint. The
+//!   binary under test is the one `cargo build` makes: it carries no emulator code.
 //! - ministack's `CreateAgentAlias` does not cut a numbered version (the routing
 //!   configuration stays empty) and `PrepareAgent` records no `preparedAt`: the test checks
 //!   the alias is PREPARED, not which version it routes to.
@@ -21,6 +23,12 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::uri::PathAndQuery;
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::Response;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_bedrockagent::types::{ActionGroupExecutor, AgentAliasStatus};
@@ -41,11 +49,13 @@ const REGION: &str = "us-east-1";
 const NAME: &str = "hr-it";
 const TABLE: &str = "hr-it-vacations";
 
-/// A ministack process, stopped when dropped.
+/// A ministack process behind its path-fixing proxy, both stopped when dropped.
 struct Ministack {
     child: Child,
+    /// The proxy's URL: the endpoint everything in this test talks to.
     url: String,
     log: PathBuf,
+    _proxy: Proxy,
 }
 
 impl Drop for Ministack {
@@ -53,6 +63,125 @@ impl Drop for Ministack {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The reverse proxy in front of ministack (see the module doc), served on its own thread
+/// and runtime so that the test's blocking runs of the binary cannot starve it.
+struct Proxy {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Upstream {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Proxy {
+    /// Forwards to `upstream` (`http://host:port`) from a free loopback port.
+    fn start(upstream: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Upstream {
+            base: upstream.to_owned(),
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = axum::Router::new().fallback(forward).with_state(state);
+                let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                });
+                if let Err(e) = serve.await {
+                    eprintln!("the ministack proxy stopped: {e}");
+                }
+            });
+        });
+        Self {
+            url,
+            stop: Some(stop),
+        }
+    }
+}
+
+/// `/agents` or `/agents?query` → the same with `/agents/`; any other path: `None`.
+fn with_agents_slash(uri: &Uri) -> Option<PathAndQuery> {
+    if uri.path() != "/agents" {
+        return None;
+    }
+    let fixed = match uri.query() {
+        Some(query) => format!("/agents/?{query}"),
+        None => "/agents/".to_owned(),
+    };
+    Some(fixed.parse().unwrap())
+}
+
+/// Headers that belong to one connection, not to the message, and the length, which the
+/// forwarding client sets from the body it sends.
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let mut headers = headers.clone();
+    for name in [
+        header::CONNECTION,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::TE,
+        header::TRAILER,
+        header::UPGRADE,
+        header::PROXY_AUTHENTICATE,
+        header::PROXY_AUTHORIZATION,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers
+}
+
+/// Sends the request on to ministack, its path fixed if needed, and its answer back.
+async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = with_agents_slash(&parts.uri)
+        .or_else(|| parts.uri.path_and_query().cloned())
+        .map_or_else(|| "/".to_owned(), |p| p.to_string());
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let answer = upstream
+        .http
+        .request(parts.method, format!("{}{path}", upstream.base))
+        .headers(end_to_end(&parts.headers))
+        .body(body)
+        .send()
+        .await;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(e) => {
+            return Response::builder()
+                .status(502)
+                .body(Body::from(format!("the ministack proxy: {e}")))
+                .unwrap()
+        }
+    };
+    let status = answer.status();
+    let headers = end_to_end(answer.headers());
+    let body = answer.bytes().await.unwrap();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
 }
 
 fn workspace_root() -> PathBuf {
@@ -92,12 +221,14 @@ async fn start_ministack(dir: &Path) -> Ministack {
         ))
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let proxy = Proxy::start(&format!("http://127.0.0.1:{port}"));
     let ministack = Ministack {
         child,
-        url: format!("http://127.0.0.1:{port}"),
+        url: proxy.url.clone(),
         log,
+        _proxy: proxy,
     };
-    // Ready when it answers an API call, not when it prints its banner.
+    // Ready when it answers an API call (through the proxy), not when it prints its banner.
     let clients = clients(&ministack.url).await;
     let started = Instant::now();
     loop {
@@ -106,7 +237,7 @@ async fn start_ministack(dir: &Path) -> Ministack {
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "ministack did not answer on {} within 60 s; see {}",
+            "ministack did not answer through {} within 60 s; see {}",
             ministack.url,
             ministack.log.display()
         );
@@ -121,7 +252,7 @@ async fn clients(url: &str) -> Clients {
         .credentials_provider(Credentials::new("test", "test", None, None, "ministack"))
         .load()
         .await;
-    Clients::new(&sdk).with_emulator_quirks(&sdk)
+    Clients::new(&sdk)
 }
 
 /// A stand-in Lambda package: ministack stores it but never runs it.
@@ -150,7 +281,6 @@ fn provisioner(ministack: &Ministack, dir: &Path, args: &[&str]) -> Output {
         .env("AWS_REGION", REGION)
         .env("AWS_ENDPOINT_URL", &ministack.url)
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("PROVISIONER_EMULATOR_QUIRKS", "ministack")
         .env("PROVISIONER_NAME", NAME)
         .env("TABLE_NAME", TABLE)
         .output()
@@ -697,39 +827,63 @@ async fn up_status_up_invoke_down_down_against_ministack() {
     );
 }
 
-/// A missing region or missing credentials is one sentence and exit status 3.
+/// A missing region or missing credentials is one sentence and exit status 3, although the
+/// SDK first asks the EC2 instance-metadata endpoint for both and warns when it cannot:
+/// those warnings (two long `aws_config` lines) show only with --verbose.
 #[test]
 fn missing_aws_configuration_is_one_clear_sentence() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |envs: &[(&str, &str)]| {
+    // No AWS_EC2_METADATA_DISABLED: as on a user's machine, the SDK tries the
+    // instance-metadata endpoint, which does not serve this machine (off EC2 it never
+    // does), fails and logs a warning.
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_provisioner"));
-        cmd.args(["status"])
+        cmd.args(args)
             .current_dir(dir.path())
             .env_clear()
-            .env("HOME", dir.path())
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+            .env("HOME", dir.path());
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "provisioner {} (on EC2, the instance metadata may supply a region and \
+             credentials):\n{}",
+            args.join(" "),
+            text(&out.stderr)
+        );
+        text(&out.stderr)
     };
-    let out = run(&[]);
-    assert_eq!(out.status.code(), Some(3));
-    assert_eq!(
-        text(&out.stderr).trim().lines().count(),
-        1,
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stderr).contains("no AWS region is configured"),
-        "{}",
-        text(&out.stderr)
-    );
+    let one_line = |stderr: &str| stderr.ends_with('\n') && stderr.lines().count() == 1;
 
-    let out = run(&[("AWS_REGION", REGION)]);
-    assert_eq!(out.status.code(), Some(3));
-    let stderr = text(&out.stderr);
+    let stderr = run(&["status"], &[]);
+    assert!(one_line(&stderr), "{stderr}");
+    assert!(stderr.contains("no AWS region is configured"), "{stderr}");
+
+    let stderr = run(&["status"], &[("AWS_REGION", REGION)]);
+    assert!(one_line(&stderr), "{stderr}");
     assert!(stderr.contains("no AWS credentials were found"), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    // --verbose keeps the SDK's side of the story.
+    let stderr = run(&["status", "--verbose"], &[]);
+    assert!(stderr.lines().count() > 1, "{stderr}");
+    assert!(stderr.contains("aws_config::imds"), "{stderr}");
+    assert!(stderr.contains("no AWS region is configured"), "{stderr}");
+}
+
+/// The proxy adds the slash to the bare collection path only, keeping any query.
+#[test]
+fn only_the_bare_agents_path_gets_a_slash() {
+    let fixed = |uri: &str| with_agents_slash(&uri.parse().unwrap()).map(|p| p.to_string());
+    assert_eq!(fixed("/agents").as_deref(), Some("/agents/"));
+    assert_eq!(
+        fixed("/agents?maxResults=10").as_deref(),
+        Some("/agents/?maxResults=10")
+    );
+    assert_eq!(fixed("/agents/"), None);
+    assert_eq!(fixed("/agents/AB12/"), None);
+    assert_eq!(fixed("/agents/AB12/agentaliases/"), None);
+    assert_eq!(fixed("/agentsX"), None);
 }
