@@ -142,7 +142,10 @@ pub fn agent_trust(account: &Account) -> Value {
 }
 
 /// The agent's permissions: invoking the chosen model, streamed or not, through its
-/// inference profile (and the foundation model behind it), and reading that profile.
+/// inference profile (and the foundation model behind it), and reading that profile and
+/// that foundation model (AWS's agent service-role page asks for `GetFoundationModel`
+/// with an inference profile; unconfirmed here: the stored copy of that page could not
+/// be read past its opening, so this follows the reported requirement).
 pub fn agent_permissions(account: &Account, model: &Model) -> Value {
     let model_arn = account.foundation_model_arn(model);
     if !model.is_inference_profile() {
@@ -171,6 +174,12 @@ pub fn agent_permissions(account: &Account, model: &Model) -> Value {
                 "Effect": "Allow",
                 "Action": "bedrock:GetInferenceProfile",
                 "Resource": profile_arn
+            },
+            {
+                "Sid": "ReadFoundationModel",
+                "Effect": "Allow",
+                "Action": "bedrock:GetFoundationModel",
+                "Resource": model_arn
             }
         ]
     })
@@ -305,6 +314,24 @@ mod tests {
         ] {
             assert!(actions.iter().any(|a| a == needed), "missing {needed}");
         }
+    }
+
+    #[test]
+    fn with_an_inference_profile_the_agent_may_read_the_foundation_model() {
+        let s = settings();
+        let doc = agent_permissions(&account(), &s.model);
+        let model = "arn:aws:bedrock:*::foundation-model/amazon.nova-micro-v1:0";
+        let reads: Vec<&Value> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|st| actions(&json!({"Statement": [st]})) == ["bedrock:GetFoundationModel"])
+            .collect();
+        assert_eq!(reads.len(), 1, "{doc}");
+        assert_eq!(
+            resources(&json!({"Statement": reads})),
+            vec![model.to_owned()]
+        );
     }
 
     #[test]
