@@ -25,10 +25,19 @@ use aws_sdk_bedrockagent::types::{
     AgentAliasRoutingConfigurationListItem, AgentAliasStatus, AgentAliasSummary, AgentStatus,
     AgentSummary, AgentVersionSummary,
 };
+use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupOutput;
+use aws_sdk_cloudwatchlogs::operation::delete_log_group::{
+    DeleteLogGroupError, DeleteLogGroupOutput,
+};
+use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput;
+use aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput;
+use aws_sdk_cloudwatchlogs::types::LogGroup;
 use aws_sdk_dynamodb::operation::create_table::CreateTableOutput;
 use aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput;
 use aws_sdk_dynamodb::operation::describe_table::{DescribeTableError, DescribeTableOutput};
-use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsOutput;
+use aws_sdk_dynamodb::operation::update_continuous_backups::{
+    UpdateContinuousBackupsError, UpdateContinuousBackupsOutput,
+};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, ContinuousBackupsDescription, ContinuousBackupsStatus, KeySchemaElement,
     KeyType, PointInTimeRecoveryDescription, PointInTimeRecoveryStatus, ScalarAttributeType,
@@ -225,7 +234,11 @@ fn fast() -> Pacings {
         max: Duration::from_millis(100),
         timeout: Duration::from_secs(30),
     };
-    Pacings { status: p, iam: p }
+    Pacings {
+        status: p,
+        iam: p,
+        backups: p,
+    }
 }
 
 fn deployer(mocks: &Mocks, calls: &Calls, f: &Fixture) -> Deployer {
@@ -479,7 +492,7 @@ fn fresh_account(f: &Fixture) -> Mocks {
     let lambda_role = role(&names.lambda_role, &policy::lambda_trust());
     let agent_role = role(&names.agent_role, &policy::agent_trust(&account()));
     Mocks {
-        logs: Vec::new(),
+        logs: logs_absent(),
         sts: sts_rules(),
         dynamodb: vec![
             mock!(aws_sdk_dynamodb::Client::describe_table)
@@ -772,7 +785,7 @@ fn complete_deployment(f: &Fixture) -> Mocks {
     let g = group(f);
     let permission = permission_policy(f);
     Mocks {
-        logs: Vec::new(),
+        logs: logs_present(Some(30)),
         sts: sts_rules(),
         dynamodb: vec![
             mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
@@ -1020,6 +1033,7 @@ async fn a_status_that_never_settles_times_out() {
         .with_pacing(Pacings {
             status: short,
             iam: short,
+            backups: short,
         })
         .up(Progress::Quiet)
         .await
@@ -1034,12 +1048,35 @@ async fn a_status_that_never_settles_times_out() {
     );
 }
 
-/// The caller lacking a permission is not IAM propagation: no retry.
+/// The caller lacking a permission is not IAM propagation: no retry. (With an agent role
+/// this run created, the same words can mean IAM propagating: see
+/// `a_new_agent_role_is_waited_for_even_when_bedrock_blames_the_caller`; here the role
+/// was there before.)
 #[tokio::test]
 async fn a_caller_without_permission_is_not_retried() {
     let f = fixture();
     let calls = Calls::default();
     let mut mocks = fresh_account(&f);
+    let names = f.settings.names();
+    let agent_role = role(&names.agent_role, &policy::agent_trust(&account()));
+    let agent_policy = policy::agent_permissions(&account(), &f.settings.model).to_string();
+    let agent_role_name = names.agent_role.clone();
+    mocks.iam.insert(
+        0,
+        mock!(aws_sdk_iam::Client::get_role)
+            .match_requests(move |r| r.role_name() == Some(agent_role_name.as_str()))
+            .then_output(move || GetRoleOutput::builder().role(agent_role.clone()).build()),
+    );
+    mocks.iam.push(
+        mock!(aws_sdk_iam::Client::get_role_policy).then_compute_output(move |r| {
+            GetRolePolicyOutput::builder()
+                .role_name(r.role_name().unwrap_or_default())
+                .policy_name(r.policy_name().unwrap_or_default())
+                .policy_document(percent_encode(&agent_policy))
+                .build()
+                .unwrap()
+        }),
+    );
     mocks.agent.insert(
         0,
         mock!(aws_sdk_bedrockagent::Client::create_agent).then_error(|| {
@@ -1142,6 +1179,9 @@ fn teardown_rules(f: &Fixture, mocks: &mut Mocks) {
     ];
     mocks.lambda = vec![mock!(aws_sdk_lambda::Client::delete_function)
         .then_output(|| DeleteFunctionOutput::builder().build())];
+    mocks.logs = vec![mock!(aws_sdk_cloudwatchlogs::Client::delete_log_group)
+        .match_requests(|r| r.log_group_name() == Some("/aws/lambda/hr-assistant-actions"))
+        .then_output(|| DeleteLogGroupOutput::builder().build())];
     let names = f.settings.names();
     let (lambda_role, agent_role) = (
         role(&names.lambda_role, &policy::lambda_trust()),
@@ -1221,7 +1261,11 @@ async fn a_second_down_is_a_no_op() {
     let f = fixture();
     let calls = Calls::default();
     let mocks = Mocks {
-        logs: Vec::new(),
+        logs: vec![mock!(aws_sdk_cloudwatchlogs::Client::delete_log_group).then_error(|| {
+            DeleteLogGroupError::ResourceNotFoundException(
+                aws_sdk_cloudwatchlogs::types::error::ResourceNotFoundException::builder().build(),
+            )
+        })],
         sts: sts_rules(),
         agent: vec![mock!(aws_sdk_bedrockagent::Client::list_agents)
             .then_output(|| ListAgentsOutput::builder().set_agent_summaries(Some(vec![])).build().unwrap())],
@@ -1369,4 +1413,90 @@ async fn an_alias_that_does_not_move_is_an_error() {
         "{err}"
     );
     assert_eq!(calls.count("UpdateAgentAlias"), 1);
+}
+
+// --- CloudWatch Logs ------------------------------------------------------------------
+
+/// The function's log group.
+const LOG_GROUP: &str = "/aws/lambda/hr-assistant-actions";
+
+fn log_group(name: &str, retention: Option<i32>) -> LogGroup {
+    LogGroup::builder()
+        .log_group_name(name)
+        .set_retention_in_days(retention)
+        .build()
+}
+
+/// `DescribeLogGroups` by prefix also finds groups that only start like ours.
+fn logs_present(retention: Option<i32>) -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+            .match_requests(|r| r.log_group_name_prefix() == Some(LOG_GROUP))
+            .then_output(move || {
+                DescribeLogGroupsOutput::builder()
+                    .log_groups(log_group(LOG_GROUP, retention))
+                    .log_groups(log_group(&format!("{LOG_GROUP}-other"), None))
+                    .build()
+            }),
+        mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy)
+            .match_requests(|r| {
+                r.log_group_name() == Some(LOG_GROUP) && r.retention_in_days() == Some(30)
+            })
+            .then_output(|| PutRetentionPolicyOutput::builder().build()),
+    ]
+}
+
+fn logs_absent() -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+            .match_requests(|r| r.log_group_name_prefix() == Some(LOG_GROUP))
+            .then_output(|| {
+                DescribeLogGroupsOutput::builder()
+                    .log_groups(log_group(&format!("{LOG_GROUP}-other"), None))
+                    .build()
+            }),
+        mock!(aws_sdk_cloudwatchlogs::Client::create_log_group)
+            .match_requests(|r| r.log_group_name() == Some(LOG_GROUP))
+            .then_output(|| CreateLogGroupOutput::builder().build()),
+        mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy)
+            .match_requests(|r| {
+                r.log_group_name() == Some(LOG_GROUP) && r.retention_in_days() == Some(30)
+            })
+            .then_output(|| PutRetentionPolicyOutput::builder().build()),
+    ]
+}
+
+// --- point-in-time recovery ---------------------------------------------------------
+
+/// Right after `CreateTable`, DynamoDB may refuse point-in-time recovery because the
+/// table's continuous backups are still being turned on: `up` asks again for a while.
+#[tokio::test]
+async fn point_in_time_recovery_is_retried_while_backups_are_being_enabled() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = fresh_account(&f);
+    mocks.dynamodb.insert(
+        0,
+        mock!(aws_sdk_dynamodb::Client::update_continuous_backups)
+            .sequence()
+            .error(|| {
+                UpdateContinuousBackupsError::ContinuousBackupsUnavailableException(
+                    aws_sdk_dynamodb::types::error::ContinuousBackupsUnavailableException::builder(
+                    )
+                    .message("Backups are being enabled for the table")
+                    .meta(wire_meta(
+                        "ContinuousBackupsUnavailableException",
+                        "Backups are being enabled for the table",
+                    ))
+                    .build(),
+                )
+            })
+            .times(2)
+            .build(),
+    );
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(calls.count("UpdateContinuousBackups"), 3);
 }

@@ -36,6 +36,8 @@ pub struct Pacings {
     pub status: Pacing,
     /// Retrying calls refused while IAM propagates.
     pub iam: Pacing,
+    /// Retrying point-in-time recovery while a new table's backups are being turned on.
+    pub backups: Pacing,
 }
 
 impl Default for Pacings {
@@ -43,6 +45,7 @@ impl Default for Pacings {
         Self {
             status: Pacing::STATUS,
             iam: Pacing::IAM_PROPAGATION,
+            backups: Pacing::TABLE_BACKUPS,
         }
     }
 }

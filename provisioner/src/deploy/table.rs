@@ -1,9 +1,13 @@
 //! Step 1: the DynamoDB table (on demand, point-in-time recovery, deletion protection).
 
+use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsError;
 use aws_sdk_dynamodb::types::{PointInTimeRecoverySpecification, PointInTimeRecoveryStatus};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::{Change, Deployer};
 use crate::error::{Error, Result};
+use crate::wait;
 
 impl Deployer {
     pub(super) async fn ensure_table(&self) -> Result<((), String)> {
@@ -83,12 +87,25 @@ impl Deployer {
                     what: "point-in-time recovery".into(),
                     problem: e.to_string(),
                 })?;
-            ddb.update_continuous_backups()
-                .table_name(&self.names.table)
-                .point_in_time_recovery_specification(spec)
-                .send()
-                .await
-                .map_err(|e| Error::aws("UpdateContinuousBackups", e))?;
+            // A table created moments ago refuses PITR until DynamoDB has turned its
+            // continuous backups on ("Backups have not yet been enabled for this table").
+            wait::retry_while(
+                self.pacing.backups,
+                "the table's continuous backups are not enabled yet",
+                |e: &SdkError<UpdateContinuousBackupsError, HttpResponse>| {
+                    e.as_service_error().is_some_and(
+                        UpdateContinuousBackupsError::is_continuous_backups_unavailable_exception,
+                    )
+                },
+                || {
+                    ddb.update_continuous_backups()
+                        .table_name(&self.names.table)
+                        .point_in_time_recovery_specification(spec.clone())
+                        .send()
+                },
+            )
+            .await
+            .map_err(|e| Error::aws("UpdateContinuousBackups", e))?;
         }
         if protection {
             let on = self.settings.deletion_protection.unwrap_or(false);
