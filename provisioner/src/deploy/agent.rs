@@ -9,26 +9,50 @@ use aws_smithy_types::DateTime;
 use serde_json::Value;
 
 use super::up::AgentRef;
-use super::{agent_is_moving, reasons, Change, Deployer};
+use super::{agent_is_moving, reasons, Change, Deployer, Done};
 use crate::config::{DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION};
-use crate::error::{Error, Result};
+use crate::error::{found, Error, Result};
 use crate::policy::Account;
 use crate::schema::{self, Canonical};
 use crate::wait::{self, Poll};
+
+/// The agent after its step: what later steps address, and whether its DRAFT changed.
+#[derive(Debug, Clone)]
+pub(crate) struct AgentDone {
+    /// The agent (none in a dry run that would create it).
+    pub agent: Option<AgentRef>,
+    /// Whether its DRAFT changed (or, in a dry run, would): it needs a prepare.
+    pub changed: bool,
+}
+
+/// The action group after its step.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupDone {
+    /// Its id (none in a dry run that would create it).
+    pub id: Option<String>,
+    /// Whether the DRAFT's action groups changed (or would): a prepare is due.
+    pub changed: bool,
+}
 
 impl Deployer {
     pub(super) async fn ensure_agent(
         &self,
         account: &Account,
         role_arn: &str,
-    ) -> Result<((Option<AgentRef>, bool), String)> {
+    ) -> Result<Done<AgentDone>> {
+        let not_yet = AgentDone {
+            agent: None,
+            changed: true,
+        };
         let mut found = self.find_agent().await?;
         if let Some(summary) = &found {
             if summary.agent_status() == &AgentStatus::Deleting {
                 if self.dry_run {
-                    return Ok((
-                        (None, true),
-                        "would wait for the old agent to be deleted, then create".into(),
+                    return Ok(Done::new(
+                        not_yet,
+                        Change::Note(
+                            "would wait for the old agent to be deleted, then create".into(),
+                        ),
                     ));
                 }
                 // Creating the same name while the old agent is still deleting clashes.
@@ -38,7 +62,7 @@ impl Deployer {
         }
         let Some(summary) = found else {
             if self.dry_run {
-                return Ok(((None, true), Change::WouldCreate.to_string()));
+                return Ok(Done::new(not_yet, Change::WouldCreate));
             }
             let agent = self.create_agent(role_arn).await?;
             let agent = self.wait_agent_settled(&agent.agent_id).await?;
@@ -46,7 +70,11 @@ impl Deployer {
                 id: agent.agent_id.clone(),
                 arn: account.agent_arn(&agent.agent_id),
             };
-            return Ok(((Some(r), true), Change::Created.to_string()));
+            let done = AgentDone {
+                agent: Some(r),
+                changed: true,
+            };
+            return Ok(Done::new(done, Change::Created));
         };
 
         let id = summary.agent_id().to_owned();
@@ -60,11 +88,15 @@ impl Deployer {
             arn: agent.agent_arn.clone(),
         };
         let diffs = agent_differences(&agent, role_arn, self.settings.model.id());
+        let done = |changed| AgentDone {
+            agent: Some(r.clone()),
+            changed,
+        };
         if diffs.is_empty() {
-            return Ok(((Some(r), false), Change::Unchanged.to_string()));
+            return Ok(Done::new(done(false), Change::Unchanged));
         }
         if self.dry_run {
-            return Ok(((Some(r), true), Change::WouldUpdate(diffs).to_string()));
+            return Ok(Done::new(done(true), Change::WouldUpdate(diffs)));
         }
         let agents = &self.clients.agent;
         wait::retry_propagation(self.pacing.iam, is_agent_role_propagation, || {
@@ -82,7 +114,7 @@ impl Deployer {
         .await
         .map_err(|e| Error::aws("UpdateAgent", e))?;
         self.wait_agent_settled(&id).await?;
-        Ok(((Some(r), true), Change::Updated(diffs).to_string()))
+        Ok(Done::new(done(true), Change::Updated(diffs)))
     }
 
     async fn create_agent(&self, role_arn: &str) -> Result<Agent> {
@@ -118,16 +150,13 @@ impl Deployer {
     }
 
     pub(crate) async fn try_get_agent(&self, id: &str) -> Result<Option<Agent>> {
-        match self.clients.agent.get_agent().agent_id(id).send().await {
-            Ok(out) => Ok(out.agent),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(GetAgentError::is_resource_not_found_exception) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(Error::aws("GetAgent", e)),
-        }
+        let answer = self.clients.agent.get_agent().agent_id(id).send().await;
+        Ok(found(
+            "GetAgent",
+            answer,
+            GetAgentError::is_resource_not_found_exception,
+        )?
+        .and_then(|out| out.agent))
     }
 
     /// Waits while the agent's status is a transition (CREATING, UPDATING, PREPARING,
@@ -168,16 +197,17 @@ impl Deployer {
         &self,
         agent: Option<&AgentRef>,
         function_arn: &str,
-    ) -> Result<((Option<String>, bool), String)> {
+    ) -> Result<Done<GroupDone>> {
         let wanted = schema::catalogue_schema(self.settings.confirmation)?;
+        let done = |id, changed| GroupDone { id, changed };
         let Some(agent) = agent else {
-            return Ok(((None, true), Change::WouldCreate.to_string()));
+            return Ok(Done::new(done(None, true), Change::WouldCreate));
         };
         let agents = &self.clients.agent;
         let existing = self.find_action_group(&agent.id).await?;
         let Some(group_id) = existing else {
             if self.dry_run {
-                return Ok(((None, true), Change::WouldCreate.to_string()));
+                return Ok(Done::new(done(None, true), Change::WouldCreate));
             }
             let out = agents
                 .create_agent_action_group()
@@ -195,7 +225,7 @@ impl Deployer {
                 .agent_action_group
                 .map(|g| g.action_group_id)
                 .unwrap_or_default();
-            return Ok(((Some(id), true), Change::Created.to_string()));
+            return Ok(Done::new(done(Some(id), true), Change::Created));
         };
 
         let group = agents
@@ -227,12 +257,12 @@ impl Deployer {
             diffs.push("unreadable".to_owned());
         }
         if diffs.is_empty() {
-            return Ok(((Some(group_id), false), Change::Unchanged.to_string()));
+            return Ok(Done::new(done(Some(group_id), false), Change::Unchanged));
         }
         if self.dry_run {
-            return Ok((
-                (Some(group_id), true),
-                Change::WouldUpdate(diffs).to_string(),
+            return Ok(Done::new(
+                done(Some(group_id), true),
+                Change::WouldUpdate(diffs),
             ));
         }
         agents
@@ -248,7 +278,10 @@ impl Deployer {
             .send()
             .await
             .map_err(|e| Error::aws("UpdateAgentActionGroup", e))?;
-        Ok(((Some(group_id), true), Change::Updated(diffs).to_string()))
+        Ok(Done::new(
+            done(Some(group_id), true),
+            Change::Updated(diffs),
+        ))
     }
 
     pub(crate) async fn find_action_group(&self, agent_id: &str) -> Result<Option<String>> {
@@ -273,15 +306,60 @@ impl Deployer {
         Ok(None)
     }
 
+    /// Disables the action group if it is enabled (an enabled one cannot be deleted),
+    /// then deletes it. Returns whether it was there.
+    pub(super) async fn delete_action_group(&self, agent_id: &str, group_id: &str) -> Result<bool> {
+        let agents = &self.clients.agent;
+        let answer = agents
+            .get_agent_action_group()
+            .agent_id(agent_id)
+            .agent_version("DRAFT")
+            .action_group_id(group_id)
+            .send()
+            .await;
+        let Some(group) = found("GetAgentActionGroup", answer, |e| {
+            e.is_resource_not_found_exception()
+        })?
+        .and_then(|out| out.agent_action_group) else {
+            return Ok(false);
+        };
+        // The update replaces the whole group: restate its executor and schema.
+        if group.action_group_state == ActionGroupState::Enabled {
+            agents
+                .update_agent_action_group()
+                .agent_id(agent_id)
+                .agent_version("DRAFT")
+                .action_group_id(group_id)
+                .action_group_name(&group.action_group_name)
+                .set_action_group_executor(group.action_group_executor.clone())
+                .set_function_schema(group.function_schema.clone())
+                .action_group_state(ActionGroupState::Disabled)
+                .send()
+                .await
+                .map_err(|e| Error::aws("UpdateAgentActionGroup", e))?;
+        }
+        let answer = agents
+            .delete_agent_action_group()
+            .agent_id(agent_id)
+            .agent_version("DRAFT")
+            .action_group_id(group_id)
+            .send()
+            .await;
+        Ok(found("DeleteAgentActionGroup", answer, |e| {
+            e.is_resource_not_found_exception()
+        })?
+        .is_some())
+    }
+
     // --- 7. Lambda permission ------------------------------------------------------
 
     pub(super) async fn ensure_permission(
         &self,
         account: &Account,
         agent: Option<&AgentRef>,
-    ) -> Result<((), String)> {
+    ) -> Result<Done<()>> {
         let Some(agent) = agent else {
-            return Ok(((), Change::WouldCreate.to_string()));
+            return Ok(Done::new((), Change::WouldCreate));
         };
         let source_arn = account.agent_arn(&agent.id);
         let current = self.permission_statement().await?;
@@ -291,7 +369,7 @@ impl Deployer {
             Some(_) => Change::WouldUpdate(vec!["source agent".into()]),
         };
         if state == Change::Unchanged || self.dry_run {
-            return Ok(((), state.to_string()));
+            return Ok(Done::new((), state));
         }
         let lambda = &self.clients.lambda;
         if current.is_some() {
@@ -319,28 +397,24 @@ impl Deployer {
         } else {
             Change::Created
         };
-        Ok(((), done.to_string()))
+        Ok(Done::new((), done))
     }
 
     /// Our statement in the function's resource policy, if there.
     pub(crate) async fn permission_statement(&self) -> Result<Option<Value>> {
-        let policy = match self
+        let answer = self
             .clients
             .lambda
             .get_policy()
             .function_name(&self.names.function)
             .send()
-            .await
-        {
-            Ok(out) => out.policy,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(GetPolicyError::is_resource_not_found_exception) =>
-            {
-                None
-            }
-            Err(e) => return Err(Error::aws("GetPolicy", e)),
-        };
+            .await;
+        let policy = found(
+            "GetPolicy",
+            answer,
+            GetPolicyError::is_resource_not_found_exception,
+        )?
+        .and_then(|out| out.policy);
         let Some(policy) = policy else {
             return Ok(None);
         };
@@ -364,9 +438,9 @@ impl Deployer {
         &self,
         agent: Option<&AgentRef>,
         changed: bool,
-    ) -> Result<(bool, String)> {
+    ) -> Result<Done<bool>> {
         let Some(agent) = agent else {
-            return Ok((true, "would prepare".to_owned()));
+            return Ok(Done::new(true, Change::Note("would prepare".to_owned())));
         };
         // Never start a prepare while another is running (ours from an interrupted run, or
         // someone else's): wait for the agent to settle first.
@@ -379,10 +453,14 @@ impl Deployer {
         let cut = self.latest_version(&agent.id).await?.map(|(_, at)| at);
         let reasons = prepare_reasons(&current, &groups, cut, changed);
         if reasons.is_empty() {
-            return Ok((false, "already prepared".to_owned()));
+            return Ok(Done::new(
+                false,
+                Change::Note("already prepared".to_owned()),
+            ));
         }
         if self.dry_run {
-            return Ok((true, format!("would prepare ({})", reasons.join("; "))));
+            let note = format!("would prepare ({})", reasons.join("; "));
+            return Ok(Done::new(true, Change::Note(note)));
         }
         self.clients
             .agent
@@ -402,7 +480,8 @@ impl Deployer {
                 ),
             });
         }
-        Ok((true, format!("prepared ({})", reasons.join("; "))))
+        let note = format!("prepared ({})", reasons.join("; "));
+        Ok(Done::new(true, Change::Note(note)))
     }
 
     pub(crate) async fn action_group_update_times(&self, agent_id: &str) -> Result<Vec<DateTime>> {

@@ -1,29 +1,41 @@
 //! Step 9: the alias, on a version of the prepared agent.
 
+use aws_sdk_bedrockagent::operation::get_agent_alias::GetAgentAliasError;
 use aws_sdk_bedrockagent::types::{
     Agent, AgentAliasRoutingConfigurationListItem, AgentAliasStatus,
 };
 use aws_smithy_types::DateTime;
 
 use super::up::AgentRef;
-use super::{reasons, Change, Deployer, TEST_ALIAS_ID};
-use crate::error::{Error, Result};
+use super::{reasons, Change, Deployer, Done, TEST_ALIAS_ID};
+use crate::error::{found, Error, Result};
 use crate::wait::{self, Poll};
+
+/// The alias as `up` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct AliasRef {
+    /// Its id (what `InvokeAgent` takes).
+    pub id: String,
+    /// Its ARN.
+    pub arn: String,
+    /// The agent version it routes to.
+    pub version: String,
+}
 
 impl Deployer {
     pub(super) async fn ensure_alias(
         &self,
         agent: Option<&AgentRef>,
         prepared_now: bool,
-    ) -> Result<(Option<(String, String, String)>, String)> {
+    ) -> Result<Done<Option<AliasRef>>> {
         let Some(agent) = agent else {
-            return Ok((None, Change::WouldCreate.to_string()));
+            return Ok(Done::new(None, Change::WouldCreate));
         };
         let agents = &self.clients.agent;
         let existing = self.find_alias(&agent.id).await?;
         let Some(alias_id) = existing else {
             if self.dry_run {
-                return Ok((None, Change::WouldCreate.to_string()));
+                return Ok(Done::new(None, Change::WouldCreate));
             }
             // Without a routing configuration, AWS snapshots the prepared DRAFT as a new
             // numbered version and points the alias at it.
@@ -40,7 +52,7 @@ impl Deployer {
                 .map(|a| a.agent_alias_id)
                 .unwrap_or_default();
             let alias = self.wait_alias_prepared(&agent.id, &id).await?;
-            return Ok((Some(alias), Change::Created.to_string()));
+            return Ok(Done::new(Some(alias), Change::Created));
         };
 
         let (current_version, _) = self.alias_version(&agent.id, &alias_id).await?;
@@ -58,7 +70,7 @@ impl Deployer {
             } else {
                 self.wait_alias_prepared(&agent.id, &alias_id).await?
             };
-            return Ok((Some(alias), Change::Unchanged.to_string()));
+            return Ok(Done::new(Some(alias), Change::Unchanged));
         };
         let why = match &plan {
             AliasPlan::NewVersion => "point at a new version of the prepared draft".to_owned(),
@@ -66,7 +78,7 @@ impl Deployer {
         };
         if self.dry_run {
             let alias = self.alias_outputs(&agent.id, &alias_id).await?;
-            return Ok((Some(alias), Change::WouldUpdate(vec![why]).to_string()));
+            return Ok(Done::new(Some(alias), Change::WouldUpdate(vec![why])));
         }
         self.wait_alias_prepared(&agent.id, &alias_id).await?;
         let mut update = agents
@@ -92,17 +104,17 @@ impl Deployer {
         // `up` would try again: stop and say so instead.
         if plan == AliasPlan::NewVersion
             && current_version.is_some()
-            && current_version.as_deref() == Some(alias.2.as_str())
+            && current_version.as_deref() == Some(alias.version.as_str())
         {
             return Err(Error::Conflict {
                 what: format!("alias {}", self.names.alias),
                 problem: format!(
                     "it still routes to version {} after the update; point it at a new version in the console, then run `provisioner status`",
-                    alias.2
+                    alias.version
                 ),
             });
         }
-        Ok((Some(alias), Change::Updated(vec![why]).to_string()))
+        Ok(Done::new(Some(alias), Change::Updated(vec![why])))
     }
 
     pub(crate) async fn find_alias(&self, agent_id: &str) -> Result<Option<String>> {
@@ -112,6 +124,44 @@ impl Deployer {
             .into_iter()
             .find(|(_, name)| *name == self.names.alias)
             .map(|(id, _)| id))
+    }
+
+    /// Deletes an alias and waits until it is gone (already gone is fine).
+    pub(super) async fn delete_alias(&self, agent_id: &str, alias_id: &str) -> Result<()> {
+        let agents = &self.clients.agent;
+        let answer = agents
+            .delete_agent_alias()
+            .agent_id(agent_id)
+            .agent_alias_id(alias_id)
+            .send()
+            .await;
+        found("DeleteAgentAlias", answer, |e| {
+            e.is_resource_not_found_exception()
+        })?;
+        let what = format!("alias {alias_id} to be deleted");
+        wait::until(self.pacing.status, &what, || async {
+            let answer = agents
+                .get_agent_alias()
+                .agent_id(agent_id)
+                .agent_alias_id(alias_id)
+                .send()
+                .await;
+            Ok(
+                match found(
+                    "GetAgentAlias",
+                    answer,
+                    GetAgentAliasError::is_resource_not_found_exception,
+                )? {
+                    None => Poll::Ready(()),
+                    Some(out) => Poll::Pending(
+                        out.agent_alias
+                            .map(|a| a.agent_alias_status.as_str().to_owned())
+                            .unwrap_or_default(),
+                    ),
+                },
+            )
+        })
+        .await
     }
 
     /// Every alias of the agent but the built-in test alias: (id, name).
@@ -191,11 +241,7 @@ impl Deployer {
         Ok(latest)
     }
 
-    pub(super) async fn alias_outputs(
-        &self,
-        agent_id: &str,
-        alias_id: &str,
-    ) -> Result<(String, String, String)> {
+    pub(super) async fn alias_outputs(&self, agent_id: &str, alias_id: &str) -> Result<AliasRef> {
         let alias = self
             .clients
             .agent
@@ -213,17 +259,21 @@ impl Deployer {
                     .first()
                     .and_then(|r| r.agent_version.clone())
                     .unwrap_or_default();
-                (a.agent_alias_id, a.agent_alias_arn, version)
+                AliasRef {
+                    id: a.agent_alias_id,
+                    arn: a.agent_alias_arn,
+                    version,
+                }
             })
             .unwrap_or_default())
     }
 
-    /// Waits until the alias is PREPARED; returns (id, ARN, version).
+    /// Waits until the alias is PREPARED.
     pub(super) async fn wait_alias_prepared(
         &self,
         agent_id: &str,
         alias_id: &str,
-    ) -> Result<(String, String, String)> {
+    ) -> Result<AliasRef> {
         let what = format!("alias {}", self.names.alias);
         wait::until(self.pacing.status, &what, || async {
             let alias = self
@@ -246,11 +296,11 @@ impl Deployer {
                         .first()
                         .and_then(|r| r.agent_version.clone())
                         .unwrap_or_default();
-                    Ok(Poll::Ready((
-                        alias.agent_alias_id,
-                        alias.agent_alias_arn,
+                    Ok(Poll::Ready(AliasRef {
+                        id: alias.agent_alias_id,
+                        arn: alias.agent_alias_arn,
                         version,
-                    )))
+                    }))
                 }
                 AgentAliasStatus::Failed | AgentAliasStatus::Dissociated => Err(Error::Failed {
                     what: what.clone(),

@@ -11,17 +11,26 @@ use aws_sdk_lambda::types::{
 };
 use aws_smithy_types::Blob;
 
-use super::{Change, Deployer, LambdaPackage};
+use super::{Change, Deployer, Done, LambdaPackage};
 use crate::config::{LAMBDA_MEMORY_MB, LAMBDA_RUNTIME, LAMBDA_TIMEOUT_SECONDS};
-use crate::error::{Error, Result};
+use crate::error::{found, Error, Result};
 use crate::wait::{self, Poll};
+
+/// The function as the later steps need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FunctionRef {
+    /// Its ARN.
+    pub arn: String,
+    /// Whether this run created it.
+    pub created: bool,
+}
 
 impl Deployer {
     pub(super) async fn ensure_function(
         &self,
         role_arn: &str,
         package: Option<&LambdaPackage>,
-    ) -> Result<(String, String)> {
+    ) -> Result<Done<FunctionRef>> {
         let spec = FunctionSpec {
             role_arn,
             env: HashMap::from([("TABLE_NAME".to_owned(), self.names.table.clone())]),
@@ -36,14 +45,22 @@ impl Deployer {
                 self.names.function
             );
             let Some(package) = package.filter(|_| !self.dry_run) else {
-                return Ok((arn_if_new, Change::WouldCreate.to_string()));
+                let arn = arn_if_new;
+                let created = false;
+                return Ok(Done::new(FunctionRef { arn, created }, Change::WouldCreate));
             };
             let arn = self.create_function(&spec, package).await?;
             self.wait_function_settled().await?;
-            return Ok((arn, Change::Created.to_string()));
+            return Ok(Done::new(
+                FunctionRef { arn, created: true },
+                Change::Created,
+            ));
         };
 
-        let arn = current.function_arn().unwrap_or_default().to_owned();
+        let function = FunctionRef {
+            arn: current.function_arn().unwrap_or_default().to_owned(),
+            created: false,
+        };
         let config_diffs = function_config_differences(&current, &spec);
         let arch_differs = current.architectures() != [Architecture::X8664];
         let code_differs = match package {
@@ -55,10 +72,10 @@ impl Deployer {
             diffs.push("code".to_owned());
         }
         if diffs.is_empty() {
-            return Ok((arn, Change::Unchanged.to_string()));
+            return Ok(Done::new(function, Change::Unchanged));
         }
         if self.dry_run {
-            return Ok((arn, Change::WouldUpdate(diffs).to_string()));
+            return Ok(Done::new(function, Change::WouldUpdate(diffs)));
         }
         self.wait_function_settled().await?;
         let lambda = &self.clients.lambda;
@@ -91,30 +108,24 @@ impl Deployer {
                 .map_err(|e| Error::aws("UpdateFunctionCode", e))?;
             self.wait_function_settled().await?;
         }
-        Ok((arn, Change::Updated(diffs).to_string()))
+        Ok(Done::new(function, Change::Updated(diffs)))
     }
 
     pub(crate) async fn function_configuration(
         &self,
     ) -> Result<Option<GetFunctionConfigurationOutput>> {
-        match self
+        let answer = self
             .clients
             .lambda
             .get_function_configuration()
             .function_name(&self.names.function)
             .send()
-            .await
-        {
-            Ok(out) => Ok(Some(out)),
-            Err(e)
-                if e.as_service_error().is_some_and(
-                    GetFunctionConfigurationError::is_resource_not_found_exception,
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(Error::aws("GetFunctionConfiguration", e)),
-        }
+            .await;
+        found(
+            "GetFunctionConfiguration",
+            answer,
+            GetFunctionConfigurationError::is_resource_not_found_exception,
+        )
     }
 
     async fn create_function(

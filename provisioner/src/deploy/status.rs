@@ -3,8 +3,6 @@
 
 use aws_sdk_bedrockagent::types::{ActionGroupExecutor, FunctionSchema};
 use aws_sdk_dynamodb::types::PointInTimeRecoveryStatus;
-use aws_sdk_iam::operation::get_role::GetRoleError;
-use aws_sdk_iam::operation::get_role_policy::GetRolePolicyError;
 
 use super::agent::{agent_differences, permission_matches, prepare_reasons};
 use super::alias::{alias_plan, AliasPlan};
@@ -251,22 +249,7 @@ impl Deployer {
 
     async fn table_status(&self, report: &mut StatusReport) -> Result<()> {
         let ddb = &self.clients.dynamodb;
-        let table = match ddb
-            .describe_table()
-            .table_name(&self.names.table)
-            .send()
-            .await
-        {
-            Ok(out) => out.table,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => return Err(Error::aws("DescribeTable", e)),
-        };
-        let Some(table) = table else {
+        let Some(table) = self.describe_table().await? else {
             report.missing("table", &self.names.table);
             return Ok(());
         };
@@ -322,18 +305,7 @@ impl Deployer {
         trust: serde_json::Value,
         permissions: serde_json::Value,
     ) -> Result<()> {
-        let iam = &self.clients.iam;
-        let found = match iam.get_role().role_name(role).send().await {
-            Ok(out) => out.role,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(GetRoleError::is_no_such_entity_exception) =>
-            {
-                None
-            }
-            Err(e) => return Err(Error::aws("GetRole", e)),
-        };
-        let Some(found) = found else {
+        let Some(found) = self.find_role(role).await? else {
             report.missing("role", role);
             return Ok(());
         };
@@ -345,22 +317,10 @@ impl Deployer {
         if !trust_ok {
             what.push("trust policy".to_owned());
         }
-        let inline = match iam
-            .get_role_policy()
-            .role_name(role)
-            .policy_name(policy_name)
-            .send()
-            .await
-        {
-            Ok(out) => policy::decode_iam_document(out.policy_document()).ok(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(GetRolePolicyError::is_no_such_entity_exception) =>
-            {
-                None
-            }
-            Err(e) => return Err(Error::aws("GetRolePolicy", e)),
-        };
+        let inline = self
+            .role_policy(role, policy_name)
+            .await?
+            .and_then(|raw| policy::decode_iam_document(&raw).ok());
         if !inline.is_some_and(|p| policy::same_policy(&p, &permissions)) {
             what.push(format!("policy {policy_name}"));
         }

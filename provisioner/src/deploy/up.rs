@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::role::RoleSpec;
-use super::{Deployer, LambdaPackage};
+use super::{Change, Deployer, Done, LambdaPackage};
 use crate::error::{Error, Result};
 use crate::policy::{self};
 use crate::progress::Progress;
@@ -58,7 +58,7 @@ impl Deployer {
             .step("AWS account", async {
                 let a = self.account().await?;
                 let note = format!("{} in {}", a.id, a.region);
-                Ok::<_, Error>((a, note))
+                Ok::<_, Error>(Done::new(a, Change::Note(note)))
             })
             .await?;
         let package = match LambdaPackage::read(&self.settings.lambda_zip) {
@@ -76,7 +76,7 @@ impl Deployer {
                 self.ensure_table(),
             )
             .await?;
-        let lambda_role_arn = progress
+        let lambda_role = progress
             .step(
                 &format!("Lambda role {}", names.lambda_role),
                 self.ensure_role(RoleSpec {
@@ -90,13 +90,13 @@ impl Deployer {
                 }),
             )
             .await?;
-        let function_arn = progress
+        let function = progress
             .step(
                 &format!("Lambda function {}", names.function),
-                self.ensure_function(&lambda_role_arn, package.as_ref()),
+                self.ensure_function(&lambda_role.arn, package.as_ref()),
             )
             .await?;
-        let agent_role_arn = progress
+        let agent_role = progress
             .step(
                 &format!("Agent role {}", names.agent_role),
                 self.ensure_role(RoleSpec {
@@ -109,54 +109,54 @@ impl Deployer {
                 }),
             )
             .await?;
-        let (agent, agent_changed) = progress
+        let agent = progress
             .step(
                 &format!("Agent {}", names.agent),
-                self.ensure_agent(&account, &agent_role_arn),
+                self.ensure_agent(&account, &agent_role.arn),
             )
             .await?;
-        let (action_group_id, group_changed) = progress
+        let group = progress
             .step(
                 &format!("Action group {}", names.action_group),
-                self.ensure_action_group(agent.as_ref(), &function_arn),
+                self.ensure_action_group(agent.agent.as_ref(), &function.arn),
             )
             .await?;
         progress
             .step(
                 "Lambda permission for the agent",
-                self.ensure_permission(&account, agent.as_ref()),
+                self.ensure_permission(&account, agent.agent.as_ref()),
             )
             .await?;
         let prepared = progress
             .step(
                 "Prepare the agent",
-                self.ensure_prepared(agent.as_ref(), agent_changed || group_changed),
+                self.ensure_prepared(agent.agent.as_ref(), agent.changed || group.changed),
             )
             .await?;
         let alias = progress
             .step(
                 &format!("Alias {}", names.alias),
-                self.ensure_alias(agent.as_ref(), prepared),
+                self.ensure_alias(agent.agent.as_ref(), prepared),
             )
             .await?;
 
-        let (alias_id, alias_arn, agent_version) = alias.unwrap_or_default();
-        let (agent_id, agent_arn) = agent.map(|a| (a.id, a.arn)).unwrap_or_default();
+        let alias = alias.unwrap_or_default();
+        let (agent_id, agent_arn) = agent.agent.map(|a| (a.id, a.arn)).unwrap_or_default();
         Ok(Outputs {
             region: account.region.clone(),
             account: account.id.clone(),
             table_name: names.table.clone(),
             table_arn: account.table_arn(&names.table),
-            lambda_role_arn,
-            function_arn,
-            agent_role_arn,
+            lambda_role_arn: lambda_role.arn,
+            function_arn: function.arn,
+            agent_role_arn: agent_role.arn,
             agent_id,
             agent_arn,
             model: self.settings.model.id().to_owned(),
-            action_group_id: action_group_id.unwrap_or_default(),
-            alias_id,
-            alias_arn,
-            agent_version,
+            action_group_id: group.id.unwrap_or_default(),
+            alias_id: alias.id,
+            alias_arn: alias.arn,
+            agent_version: alias.version,
         })
     }
 }
