@@ -1500,3 +1500,34 @@ async fn point_in_time_recovery_is_retried_while_backups_are_being_enabled() {
         .unwrap();
     assert_eq!(calls.count("UpdateContinuousBackups"), 3);
 }
+
+/// Right after its role is made, `CreateAgent` may be refused as if the caller lacked
+/// `bedrock:CreateAgent`: with a role this run created, that is IAM propagating.
+#[tokio::test]
+async fn a_new_agent_role_is_waited_for_even_when_bedrock_blames_the_caller() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = fresh_account(&f);
+    let creating = agent(&f, AgentStatus::Creating, None);
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::create_agent)
+            .sequence()
+            .error(|| {
+                CreateAgentError::AccessDeniedException(
+                    aws_sdk_bedrockagent::types::error::AccessDeniedException::builder()
+                        .message(CALLER_NOT_ALLOWED)
+                        .meta(wire_meta("AccessDeniedException", CALLER_NOT_ALLOWED))
+                        .build(),
+                )
+            })
+            .times(2)
+            .output(move || CreateAgentOutput::builder().agent(creating.clone()).build())
+            .build(),
+    );
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(calls.count("CreateAgent"), 3);
+}

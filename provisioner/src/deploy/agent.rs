@@ -1,17 +1,21 @@
 //! Steps 5 to 8: the agent, its action group, the Lambda permission, and the prepare.
 
+use aws_sdk_bedrockagent::operation::create_agent::CreateAgentError;
 use aws_sdk_bedrockagent::operation::get_agent::GetAgentError;
 use aws_sdk_bedrockagent::types::{
     ActionGroupExecutor, ActionGroupState, Agent, AgentStatus, FunctionSchema,
 };
 use aws_sdk_lambda::operation::get_policy::GetPolicyError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::DateTime;
 use serde_json::Value;
 
+use super::role::RoleRef;
 use super::up::AgentRef;
 use super::{agent_is_moving, reasons, Change, Deployer, Done};
 use crate::config::{DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION};
-use crate::error::{found, Error, Result};
+use crate::error::{found, is_classic_closed, Error, Result};
 use crate::policy::Account;
 use crate::schema::{self, Canonical};
 use crate::wait::{self, Poll};
@@ -38,8 +42,9 @@ impl Deployer {
     pub(super) async fn ensure_agent(
         &self,
         account: &Account,
-        role_arn: &str,
+        role: &RoleRef,
     ) -> Result<Done<AgentDone>> {
+        let role_arn = role.arn.as_str();
         let not_yet = AgentDone {
             agent: None,
             changed: true,
@@ -64,7 +69,7 @@ impl Deployer {
             if self.dry_run {
                 return Ok(Done::new(not_yet, Change::WouldCreate));
             }
-            let agent = self.create_agent(role_arn).await?;
+            let agent = self.create_agent(role).await?;
             let agent = self.wait_agent_settled(&agent.agent_id).await?;
             let r = AgentRef {
                 id: agent.agent_id.clone(),
@@ -117,15 +122,21 @@ impl Deployer {
         Ok(Done::new(done(true), Change::Updated(diffs)))
     }
 
-    async fn create_agent(&self, role_arn: &str) -> Result<Agent> {
+    async fn create_agent(&self, role: &RoleRef) -> Result<Agent> {
         let agents = &self.clients.agent;
         // Right after the role's policy is written, Bedrock may still find it unable to
-        // use the inference profile (AccessDenied naming the agent role): retry that.
-        let out = wait::retry_propagation(self.pacing.iam, is_agent_role_propagation, || {
+        // use the inference profile (AccessDenied naming the agent role): retry that. With
+        // a role this run created, Bedrock may even answer as if the *caller* lacked
+        // bedrock:CreateAgent while the role propagates: retry that too, but only then (a
+        // role that was already there leaves the caller's own permission as the cause).
+        let is_propagation = |e: &SdkError<CreateAgentError, HttpResponse>| {
+            is_agent_role_propagation(e) || (role.created && is_create_agent_refused(e))
+        };
+        let out = wait::retry_propagation(self.pacing.iam, is_propagation, || {
             agents
                 .create_agent()
                 .agent_name(&self.names.agent)
-                .agent_resource_role_arn(role_arn)
+                .agent_resource_role_arn(&role.arn)
                 .foundation_model(self.settings.model.id())
                 .instruction(INSTRUCTION)
                 .description(DESCRIPTION)
@@ -568,6 +579,18 @@ pub(crate) fn permission_matches(st: &Value, source_arn: &str, account: &str) ->
     let arn_ok = st["Condition"]["ArnLike"]["AWS:SourceArn"] == source_arn;
     let account_ok = st["Condition"]["StringEquals"]["AWS:SourceAccount"] == account;
     principal_ok && action_ok && arn_ok && account_ok && st["Effect"] == "Allow"
+}
+
+/// Bedrock's AccessDenied naming the caller and `bedrock:CreateAgent`. Unconfirmed in
+/// AWS's documentation as a propagation symptom: it is reported right after the agent
+/// role was created, and is retried only then. The maintenance-mode refusal of Agents
+/// Classic is never retried.
+fn is_create_agent_refused(e: &SdkError<CreateAgentError, HttpResponse>) -> bool {
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    e.code() == Some("AccessDeniedException")
+        && !is_classic_closed(e.code(), e.message())
+        && e.message()
+            .is_some_and(|m| m.contains("is not authorized to perform: bedrock:CreateAgent"))
 }
 
 /// Bedrock's refusal while the agent role's permissions propagate: an AccessDenied about

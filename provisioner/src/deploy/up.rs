@@ -112,7 +112,7 @@ impl Deployer {
         let agent = progress
             .step(
                 &format!("Agent {}", names.agent),
-                self.ensure_agent(&account, &agent_role.arn),
+                self.ensure_agent(&account, &agent_role),
             )
             .await?;
         let group = progress
