@@ -103,7 +103,8 @@ pub fn lambda_trust() -> Value {
 }
 
 /// The Lambda's permissions: the handler's DynamoDB actions on its table, and writing
-/// to its own log group.
+/// to its own log group. Not creating it: `up` makes the group with a retention, and a
+/// group Lambda made by itself would keep its logs forever.
 pub fn lambda_permissions(account: &Account, names: &Names) -> Value {
     json!({
         "Version": "2012-10-17",
@@ -117,7 +118,7 @@ pub fn lambda_permissions(account: &Account, names: &Names) -> Value {
             {
                 "Sid": "OwnLogs",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": account.lambda_log_group_arn(&names.function)
             }
         ]
@@ -332,6 +333,17 @@ mod tests {
             resources(&json!({"Statement": reads})),
             vec![model.to_owned()]
         );
+    }
+
+    #[test]
+    fn the_lambda_writes_to_its_log_group_but_cannot_create_one() {
+        let s = settings();
+        let doc = lambda_permissions(&account(), &s.names());
+        let actions = actions(&doc);
+        assert!(!actions.iter().any(|a| a == "logs:CreateLogGroup"), "{doc}");
+        for needed in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+            assert!(actions.iter().any(|a| a == needed), "missing {needed}");
+        }
     }
 
     #[test]

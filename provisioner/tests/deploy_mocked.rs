@@ -720,6 +720,11 @@ async fn up_on_a_fresh_account_creates_everything_in_order() {
         "GetRole",
         "CreateRole",
         "PutRolePolicy",
+        // the function's log group, with its retention (made before the function: its
+        // role may no longer create it)
+        "DescribeLogGroups",
+        "CreateLogGroup",
+        "PutRetentionPolicy",
         // 3. the function: two refusals while the role propagates, then Pending → Active
         "GetFunctionConfiguration",
         "CreateFunction",
@@ -917,6 +922,8 @@ async fn a_second_up_makes_no_create_or_update_call() {
         "DescribeContinuousBackups",
         "GetRole",
         "GetRolePolicy",
+        // the function's log group, found with its retention
+        "DescribeLogGroups",
         "GetFunctionConfiguration",
         "GetRole",
         "GetRolePolicy",
@@ -948,7 +955,8 @@ async fn status_of_a_current_deployment_shows_no_drift() {
     let mocks = complete_deployment(&f);
     let report = deployer(&mocks, &calls, &f).status().await.unwrap();
     assert!(report.drift.is_empty(), "{:?}", report.drift);
-    assert_eq!(report.rows.len(), 8, "{:?}", report.rows);
+    // Nine rows: the function's log group has its own since `up` makes it.
+    assert_eq!(report.rows.len(), 9, "{:?}", report.rows);
     assert!(writes(&calls.list()).is_empty());
 }
 
@@ -1241,6 +1249,8 @@ async fn down_removes_in_the_teardown_order() {
         "GetAgent",
         "GetAgent",
         "DeleteFunction",
+        // the function's log group goes with it (up makes it)
+        "DeleteLogGroup",
         "GetRole",
         "ListRolePolicies",
         "DeleteRolePolicy",
@@ -1291,6 +1301,8 @@ async fn a_second_down_is_a_no_op() {
             "GetCallerIdentity",
             "ListAgents",
             "DeleteFunction",
+            // the log group, already gone
+            "DeleteLogGroup",
             "DescribeTable",
             "GetRole",
             "GetRole"
@@ -1530,4 +1542,75 @@ async fn a_new_agent_role_is_waited_for_even_when_bedrock_blames_the_caller() {
         .await
         .unwrap();
     assert_eq!(calls.count("CreateAgent"), 3);
+}
+
+// --- CloudWatch Logs ------------------------------------------------------------------
+
+fn position(calls: &[String], op: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c == op)
+        .unwrap_or_else(|| panic!("no {op} in {calls:?}"))
+}
+
+/// `up` makes the function's log group, with a retention, before the function can write
+/// to it (the Lambda role may no longer create it).
+#[tokio::test]
+async fn up_creates_the_function_log_group_with_a_retention() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mocks = fresh_account(&f);
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    let list = calls.list();
+    for op in ["DescribeLogGroups", "CreateLogGroup", "PutRetentionPolicy"] {
+        assert_eq!(calls.count(op), 1, "{op} in {list:?}");
+    }
+    assert!(position(&list, "CreateLogGroup") < position(&list, "PutRetentionPolicy"));
+    assert!(position(&list, "PutRetentionPolicy") < position(&list, "CreateFunction"));
+}
+
+/// A log group kept for another period is drift, and `up` only sets the retention.
+#[tokio::test]
+async fn a_log_group_with_another_retention_is_drift_that_up_repairs() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    mocks.logs = logs_present(Some(7));
+    let report = deployer(&mocks, &calls, &f).status().await.unwrap();
+    assert!(
+        report
+            .drift
+            .iter()
+            .any(|d| d.to_string().contains(LOG_GROUP) && d.to_string().contains("30")),
+        "{:?}",
+        report.drift
+    );
+    let calls = Calls::default();
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(writes(&calls.list()), ["PutRetentionPolicy"]);
+}
+
+/// `down` deletes the log group after the function, and a missing one is no error.
+#[tokio::test]
+async fn down_deletes_the_function_log_group() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = Mocks {
+        sts: sts_rules(),
+        ..Mocks::default()
+    };
+    teardown_rules(&f, &mut mocks);
+    deployer(&mocks, &calls, &f)
+        .down(Progress::Quiet, false)
+        .await
+        .unwrap();
+    let list = calls.list();
+    assert_eq!(calls.count("DeleteLogGroup"), 1, "{list:?}");
+    assert!(position(&list, "DeleteFunction") < position(&list, "DeleteLogGroup"));
 }

@@ -5,6 +5,7 @@
 
 use aws_sdk_lambda::operation::delete_function::DeleteFunctionError;
 
+use super::function::log_group_name;
 use super::{Change, Deployer, Done};
 use crate::error::{found, Error, Result};
 use crate::progress::Progress;
@@ -42,6 +43,12 @@ impl Deployer {
             .step(
                 &format!("Lambda function {}", names.function),
                 self.remove_function(),
+            )
+            .await?;
+        progress
+            .step(
+                &format!("Log group {}", log_group_name(&names.function)),
+                self.remove_log_group(&names.function),
             )
             .await?;
         // A protected table is refused, but the roles still go: the error comes last.

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::PointInTimeRecoveryStatus;
 
 use super::agent::{agent_differences, permission_matches, prepare_reasons};
 use super::alias::{alias_plan, AliasPlan};
-use super::function::function_differences;
+use super::function::{function_differences, log_group_name, LOG_RETENTION_DAYS};
 use super::{Deployer, LambdaPackage};
 use crate::error::{Error, Result};
 use crate::policy::{self, Account};
@@ -113,6 +113,7 @@ impl Deployer {
             policy::lambda_permissions(&account, &names),
         )
         .await?;
+        self.log_group_status(&mut report, &names.function).await?;
         self.function_status(&mut report, &account).await?;
         self.role_status(
             &mut report,
@@ -337,6 +338,34 @@ impl Deployer {
             report.drift.push(Drift::Config {
                 resource: format!("role {role}"),
                 what,
+            });
+        }
+        Ok(())
+    }
+
+    /// A function's log group and its retention.
+    pub(crate) async fn log_group_status(
+        &self,
+        report: &mut StatusReport,
+        function: &str,
+    ) -> Result<()> {
+        let name = log_group_name(function);
+        let Some(group) = self.find_log_group(function).await? else {
+            report.missing("log group", &name);
+            return Ok(());
+        };
+        let retention = group.retention_in_days();
+        let kept = match retention {
+            Some(days) => format!("retention {days} days"),
+            None => "never expires".to_owned(),
+        };
+        report.row("log group", name.clone(), kept.clone());
+        if retention != Some(LOG_RETENTION_DAYS) {
+            report.drift.push(Drift::Config {
+                resource: format!("log group {name}"),
+                what: vec![format!(
+                    "retention should be {LOG_RETENTION_DAYS} days ({kept})"
+                )],
             });
         }
         Ok(())

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::function::log_group_name;
 use super::role::RoleSpec;
 use super::{Change, Deployer, Done, LambdaPackage};
 use crate::error::{Error, Result};
@@ -88,6 +89,12 @@ impl Deployer {
                     policy: policy::lambda_permissions(&account, &names),
                     account: &account,
                 }),
+            )
+            .await?;
+        progress
+            .step(
+                &format!("Log group {}", log_group_name(&names.function)),
+                self.ensure_log_group(&names.function),
             )
             .await?;
         let function = progress
