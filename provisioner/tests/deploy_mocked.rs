@@ -19,6 +19,7 @@ use aws_sdk_bedrockagent::operation::list_agent_aliases::ListAgentAliasesOutput;
 use aws_sdk_bedrockagent::operation::list_agent_versions::ListAgentVersionsOutput;
 use aws_sdk_bedrockagent::operation::list_agents::ListAgentsOutput;
 use aws_sdk_bedrockagent::operation::prepare_agent::PrepareAgentOutput;
+use aws_sdk_bedrockagent::operation::update_agent::UpdateAgentOutput;
 use aws_sdk_bedrockagent::operation::update_agent_action_group::UpdateAgentActionGroupOutput;
 use aws_sdk_bedrockagent::types::{
     ActionGroupExecutor, ActionGroupState, ActionGroupSummary, Agent, AgentActionGroup, AgentAlias,
@@ -63,7 +64,7 @@ use aws_sdk_lambda::types::{
     Architecture, EnvironmentResponse, LastUpdateStatus, LogFormat, LoggingConfig, Runtime, State,
 };
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -1394,7 +1395,8 @@ async fn an_alias_behind_the_prepared_draft_moves_to_a_new_version() {
 }
 
 /// If AWS leaves the alias on its old version after the update, `up` stops with a clear
-/// error instead of updating it again on every run.
+/// error instead of updating it again on every run. (`up` now waits for the alias to
+/// move, so this test waits less long than the others before giving up.)
 #[tokio::test]
 async fn an_alias_that_does_not_move_is_an_error() {
     let f = fixture();
@@ -1416,7 +1418,18 @@ async fn an_alias_that_does_not_move_is_an_error() {
                 .build()
         }),
     );
-    let err = deployer(&mocks, &calls, &f)
+    let short = Pacing {
+        first: Duration::from_millis(5),
+        max: Duration::from_millis(20),
+        timeout: Duration::from_millis(300),
+    };
+    let err = Deployer::new(mocks.clients(&calls), f.settings.clone())
+        .unwrap()
+        .with_pacing(Pacings {
+            status: short,
+            iam: short,
+            backups: short,
+        })
         .up(Progress::Quiet)
         .await
         .unwrap_err();
@@ -1613,4 +1626,358 @@ async fn down_deletes_the_function_log_group() {
     let list = calls.list();
     assert_eq!(calls.count("DeleteLogGroup"), 1, "{list:?}");
     assert!(position(&list, "DeleteFunction") < position(&list, "DeleteLogGroup"));
+}
+
+// --- a live agent: Bedrock as a small state machine -----------------------------------
+
+/// What `up` sets as the alias's description (how it recognises its own aliases).
+const OUR_ALIAS_DESCRIPTION: &str = "The version `provisioner invoke` talks to.";
+/// What `up` sets as the action group's description.
+const OUR_GROUP_DESCRIPTION: &str = "Vacation balances, bookings and cancellations.";
+
+/// Bedrock's control plane as state, for the tests where the order of changes matters.
+/// `UpdateAgent` changes the DRAFT; `PrepareAgent` stamps a new `preparedAt`, but the
+/// first `stale_gets` reads after it still show the agent as it was; `UpdateAgentAlias`
+/// cuts a new version, but the first `stale_alias_reads` reads still show the old routing.
+#[derive(Clone)]
+struct Live(Arc<Mutex<LiveState>>);
+
+struct LiveState {
+    agent: Agent,
+    before_prepare: Option<Agent>,
+    stale_gets: usize,
+    stale_gets_after_prepare: usize,
+    /// Besides TSTALIASID.
+    aliases: Vec<AgentAliasSummary>,
+    alias_version: String,
+    old_alias_version: String,
+    stale_alias_reads: usize,
+    stale_alias_reads_after_update: usize,
+    versions: Vec<(u32, DateTime)>,
+    groups: Vec<(ActionGroupSummary, ActionGroupState)>,
+    clock: i64,
+    /// Every write, with the id it was for.
+    log: Vec<String>,
+}
+
+impl Live {
+    fn new(f: &Fixture) -> Self {
+        let mut live_group = group_summary();
+        live_group.description = Some(OUR_GROUP_DESCRIPTION.into());
+        Live(Arc::new(Mutex::new(LiveState {
+            agent: agent(f, AgentStatus::Prepared, Some(t(2))),
+            before_prepare: None,
+            stale_gets: 0,
+            stale_gets_after_prepare: 0,
+            aliases: vec![described_alias(ALIAS_ID, "live", OUR_ALIAS_DESCRIPTION)],
+            alias_version: "1".into(),
+            old_alias_version: "1".into(),
+            stale_alias_reads: 0,
+            stale_alias_reads_after_update: 0,
+            versions: vec![(1, t(3))],
+            groups: vec![(live_group, ActionGroupState::Enabled)],
+            clock: 10,
+            log: Vec::new(),
+        })))
+    }
+
+    fn with(self, change: impl FnOnce(&mut LiveState)) -> Self {
+        change(&mut self.0.lock().unwrap());
+        self
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.0.lock().unwrap().log.clone()
+    }
+
+    fn rules(&self, f: &Fixture) -> Vec<Rule> {
+        let live_group = group(f);
+        let s = self.clone();
+        let list_agents =
+            mock!(aws_sdk_bedrockagent::Client::list_agents).then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                ListAgentsOutput::builder()
+                    .agent_summaries(agent_summary(st.agent.agent_status.clone()))
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let get_agent =
+            mock!(aws_sdk_bedrockagent::Client::get_agent).then_compute_output(move |_| {
+                let mut st = s.0.lock().unwrap();
+                let shown = match (&st.before_prepare, st.stale_gets) {
+                    (Some(old), n) if n > 0 => {
+                        let old = old.clone();
+                        st.stale_gets -= 1;
+                        old
+                    }
+                    _ => st.agent.clone(),
+                };
+                GetAgentOutput::builder().agent(shown).build()
+            });
+        let s = self.clone();
+        let update_agent =
+            mock!(aws_sdk_bedrockagent::Client::update_agent).then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                st.clock += 1;
+                let now = t(st.clock);
+                st.agent.foundation_model = r.foundation_model().map(str::to_owned);
+                st.agent.agent_status = AgentStatus::NotPrepared;
+                st.agent.updated_at = now;
+                st.log.push(format!(
+                    "UpdateAgent {}",
+                    r.foundation_model().unwrap_or_default()
+                ));
+                UpdateAgentOutput::builder().agent(st.agent.clone()).build()
+            });
+        let s = self.clone();
+        let prepare =
+            mock!(aws_sdk_bedrockagent::Client::prepare_agent).then_compute_output(move |_| {
+                let mut st = s.0.lock().unwrap();
+                st.clock += 1;
+                let now = t(st.clock);
+                st.before_prepare = Some(st.agent.clone());
+                st.stale_gets = st.stale_gets_after_prepare;
+                st.agent.agent_status = AgentStatus::Prepared;
+                st.agent.prepared_at = Some(now);
+                st.log.push("PrepareAgent".into());
+                PrepareAgentOutput::builder()
+                    .agent_id(AGENT_ID)
+                    .agent_status(AgentStatus::Preparing)
+                    .agent_version("DRAFT")
+                    .prepared_at(now)
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let list_groups = mock!(aws_sdk_bedrockagent::Client::list_agent_action_groups)
+            .then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                ListAgentActionGroupsOutput::builder()
+                    .set_action_group_summaries(Some(
+                        st.groups.iter().map(|(g, _)| g.clone()).collect(),
+                    ))
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let get_group = mock!(aws_sdk_bedrockagent::Client::get_agent_action_group)
+            .then_compute_output(move |r| {
+                let st = s.0.lock().unwrap();
+                let mut g = live_group.clone();
+                if let Some((summary, state)) = st
+                    .groups
+                    .iter()
+                    .find(|(g, _)| Some(g.action_group_id()) == r.action_group_id())
+                {
+                    g.action_group_id = summary.action_group_id.clone();
+                    g.action_group_name = summary.action_group_name.clone();
+                    g.description = summary.description.clone();
+                    g.action_group_state = state.clone();
+                }
+                GetAgentActionGroupOutput::builder()
+                    .agent_action_group(g)
+                    .build()
+            });
+        let s = self.clone();
+        let update_group = mock!(aws_sdk_bedrockagent::Client::update_agent_action_group)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.action_group_id().unwrap_or_default().to_owned();
+                let state = r
+                    .action_group_state()
+                    .cloned()
+                    .unwrap_or(ActionGroupState::Enabled);
+                st.log
+                    .push(format!("UpdateAgentActionGroup {id} {}", state.as_str()));
+                if let Some(entry) = st.groups.iter_mut().find(|(g, _)| g.action_group_id == id) {
+                    entry.1 = state;
+                }
+                UpdateAgentActionGroupOutput::builder().build()
+            });
+        let s = self.clone();
+        let delete_group = mock!(aws_sdk_bedrockagent::Client::delete_agent_action_group)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.action_group_id().unwrap_or_default().to_owned();
+                st.log.push(format!("DeleteAgentActionGroup {id}"));
+                st.groups.retain(|(g, _)| g.action_group_id != id);
+                DeleteAgentActionGroupOutput::builder().build()
+            });
+        let s = self.clone();
+        let list_aliases = mock!(aws_sdk_bedrockagent::Client::list_agent_aliases)
+            .then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                let mut all = vec![alias_summary(TEST_ALIAS, "AgentTestAlias")];
+                all.extend(st.aliases.iter().cloned());
+                ListAgentAliasesOutput::builder()
+                    .set_agent_alias_summaries(Some(all))
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let get_alias =
+            mock!(aws_sdk_bedrockagent::Client::get_agent_alias).then_compute_response(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.agent_alias_id().unwrap_or_default().to_owned();
+                let Some(summary) = st.aliases.iter().find(|a| a.agent_alias_id == id).cloned()
+                else {
+                    return MockResponse::Error(GetAgentAliasError::ResourceNotFoundException(
+                        aws_sdk_bedrockagent::types::error::ResourceNotFoundException::builder()
+                            .build(),
+                    ));
+                };
+                let version = if id != ALIAS_ID {
+                    "1".to_owned()
+                } else if st.stale_alias_reads > 0 {
+                    st.stale_alias_reads -= 1;
+                    st.old_alias_version.clone()
+                } else {
+                    st.alias_version.clone()
+                };
+                let mut a = alias(AgentAliasStatus::Prepared, &version);
+                a.agent_alias_id = summary.agent_alias_id.clone();
+                a.agent_alias_name = summary.agent_alias_name.clone();
+                a.description = summary.description.clone();
+                MockResponse::Output(GetAgentAliasOutput::builder().agent_alias(a).build())
+            });
+        let s = self.clone();
+        let update_alias = mock!(aws_sdk_bedrockagent::Client::update_agent_alias)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                st.clock += 1;
+                let now = t(st.clock);
+                st.old_alias_version = st.alias_version.clone();
+                st.alias_version = match r
+                    .routing_configuration()
+                    .first()
+                    .and_then(|c| c.agent_version())
+                {
+                    Some(v) => v.to_owned(),
+                    None => {
+                        let next = st.versions.iter().map(|(n, _)| *n).max().unwrap_or(0) + 1;
+                        st.versions.push((next, now));
+                        next.to_string()
+                    }
+                };
+                st.stale_alias_reads = st.stale_alias_reads_after_update;
+                let entry = format!(
+                    "UpdateAgentAlias {} -> {}",
+                    r.agent_alias_id().unwrap_or_default(),
+                    st.alias_version
+                );
+                st.log.push(entry);
+                aws_sdk_bedrockagent::operation::update_agent_alias::UpdateAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Updating, &st.old_alias_version))
+                    .build()
+            });
+        let s = self.clone();
+        let delete_alias = mock!(aws_sdk_bedrockagent::Client::delete_agent_alias)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.agent_alias_id().unwrap_or_default().to_owned();
+                st.log.push(format!("DeleteAgentAlias {id}"));
+                st.aliases.retain(|a| a.agent_alias_id != id);
+                DeleteAgentAliasOutput::builder()
+                    .agent_id(AGENT_ID)
+                    .agent_alias_id(id)
+                    .agent_alias_status(AgentAliasStatus::Deleting)
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let list_versions = mock!(aws_sdk_bedrockagent::Client::list_agent_versions)
+            .then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                ListAgentVersionsOutput::builder()
+                    .set_agent_version_summaries(Some(
+                        st.versions
+                            .iter()
+                            .map(|(n, at)| {
+                                AgentVersionSummary::builder()
+                                    .agent_name("hr-assistant")
+                                    .agent_status(AgentStatus::Prepared)
+                                    .agent_version(n.to_string())
+                                    .created_at(*at)
+                                    .updated_at(*at)
+                                    .build()
+                                    .unwrap()
+                            })
+                            .collect(),
+                    ))
+                    .build()
+                    .unwrap()
+            });
+        vec![
+            list_agents,
+            get_agent,
+            update_agent,
+            prepare,
+            list_groups,
+            get_group,
+            update_group,
+            delete_group,
+            list_aliases,
+            get_alias,
+            update_alias,
+            delete_alias,
+            list_versions,
+        ]
+    }
+}
+
+const TEST_ALIAS: &str = "TSTALIASID";
+
+fn described_alias(id: &str, name: &str, description: &str) -> AgentAliasSummary {
+    let mut a = alias_summary(id, name);
+    a.description = Some(description.into());
+    a
+}
+
+/// The first `GetAgent` after `PrepareAgent` can still show the old PREPARED status with
+/// the old `preparedAt`: `up` waits for a `preparedAt` newer than before its prepare.
+#[tokio::test]
+async fn up_waits_for_its_own_prepare_not_an_older_prepared_status() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    // The action group changed after the last prepare: a prepare is due.
+    let live = Live::new(&f).with(|st| {
+        st.groups[0].0.updated_at = t(5);
+        st.stale_gets_after_prepare = 1;
+    });
+    mocks.agent = live.rules(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    let list = calls.list();
+    let after_prepare = &list[position(&list, "PrepareAgent") + 1..];
+    let gets = after_prepare
+        .iter()
+        .take_while(|c| *c == "GetAgent")
+        .count();
+    assert_eq!(gets, 2, "{list:?}");
+    assert_eq!(outputs.agent_version, "2");
+}
+
+/// Right after `UpdateAgentAlias`, the alias can still read PREPARED on its old version:
+/// `up` waits until it routes to the new one.
+#[tokio::test]
+async fn up_waits_for_the_alias_to_route_to_the_new_version() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    // Prepared after version 1 was cut: the alias must move to a new version.
+    let live = Live::new(&f).with(|st| {
+        st.agent.prepared_at = Some(t(5));
+        st.stale_alias_reads_after_update = 2;
+    });
+    mocks.agent = live.rules(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(outputs.agent_version, "2");
+    assert_eq!(live.log(), ["UpdateAgentAlias ALIAS00001 -> 2"]);
 }

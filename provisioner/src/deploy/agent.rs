@@ -191,6 +191,36 @@ impl Deployer {
         .await
     }
 
+    /// Waits for the prepare just started: settled, with a `preparedAt` newer than
+    /// `before`. Right after `PrepareAgent`, `GetAgent` can still show the previous
+    /// PREPARED status with the previous `preparedAt`, which is not this prepare.
+    async fn wait_prepared_after(&self, id: &str, before: Option<DateTime>) -> Result<Agent> {
+        let what = format!("agent {} to be prepared", self.names.agent);
+        wait::until(self.pacing.status, &what, || async {
+            let agent = self.get_agent(id).await?;
+            if agent.agent_status == AgentStatus::Failed {
+                return Err(Error::Failed {
+                    what: what.clone(),
+                    reasons: reasons(agent.failure_reasons.as_deref()),
+                });
+            }
+            let status = agent.agent_status.as_str().to_owned();
+            let newer = match (agent.prepared_at, before) {
+                (Some(at), Some(before)) => at > before,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if agent_is_moving(&agent.agent_status) {
+                Ok(Poll::Pending(status))
+            } else if !newer {
+                Ok(Poll::Pending(format!("{status} (from an earlier prepare)")))
+            } else {
+                Ok(Poll::Ready(agent))
+            }
+        })
+        .await
+    }
+
     pub(crate) async fn wait_agent_gone(&self, id: &str) -> Result<()> {
         let what = format!("agent {} to be deleted", self.names.agent);
         wait::until(self.pacing.status, &what, || async {
@@ -480,7 +510,9 @@ impl Deployer {
             .send()
             .await
             .map_err(|e| Error::aws("PrepareAgent", e))?;
-        let prepared = self.wait_agent_settled(&agent.id).await?;
+        let prepared = self
+            .wait_prepared_after(&agent.id, current.prepared_at)
+            .await?;
         if prepared.agent_status != AgentStatus::Prepared {
             return Err(Error::Failed {
                 what: format!("preparing agent {}", self.names.agent),

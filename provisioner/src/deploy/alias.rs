@@ -98,22 +98,36 @@ impl Deployer {
             .send()
             .await
             .map_err(|e| Error::aws("UpdateAgentAlias", e))?;
-        let alias = self.wait_alias_prepared(&agent.id, &alias_id).await?;
-        // Updating an alias without a routing configuration should cut a new version
-        // (as creating one does). If the alias still routes to the old one, every later
-        // `up` would try again: stop and say so instead.
-        if plan == AliasPlan::NewVersion
-            && current_version.is_some()
-            && current_version.as_deref() == Some(alias.version.as_str())
-        {
-            return Err(Error::Conflict {
-                what: format!("alias {}", self.names.alias),
-                problem: format!(
-                    "it still routes to version {} after the update; point it at a new version in the console, then run `provisioner status`",
-                    alias.version
-                ),
-            });
-        }
+        // Right after the update the alias can still read PREPARED on its old version:
+        // wait until it routes where the plan says. Without a routing configuration the
+        // update should cut a new version (as creating an alias does), numbered above
+        // every version there was. If it never moves, every later `up` would try again:
+        // stop and say so instead.
+        let floor = latest
+            .map(|(n, _)| n)
+            .into_iter()
+            .chain(current_version.as_deref().and_then(|v| v.parse().ok()))
+            .max()
+            .unwrap_or(0);
+        let routed = self
+            .wait_alias(&agent.id, &alias_id, |version| match &plan {
+                AliasPlan::Version(v) => version == v,
+                AliasPlan::NewVersion => version.parse::<u32>().is_ok_and(|n| n > floor),
+            })
+            .await;
+        let alias = match routed {
+            Ok(alias) => alias,
+            Err(Error::Timeout { .. }) => {
+                return Err(Error::Conflict {
+                    what: format!("alias {}", self.names.alias),
+                    problem: format!(
+                        "it still routes to version {} after the update; point it at a new version in the console, then run `provisioner status`",
+                        current_version.as_deref().unwrap_or("none")
+                    ),
+                })
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Done::new(Some(alias), Change::Updated(vec![why])))
     }
 
@@ -274,6 +288,16 @@ impl Deployer {
         agent_id: &str,
         alias_id: &str,
     ) -> Result<AliasRef> {
+        self.wait_alias(agent_id, alias_id, |_| true).await
+    }
+
+    /// Waits until the alias is PREPARED on a version `wanted` accepts.
+    pub(super) async fn wait_alias(
+        &self,
+        agent_id: &str,
+        alias_id: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<AliasRef> {
         let what = format!("alias {}", self.names.alias);
         wait::until(self.pacing.status, &what, || async {
             let alias = self
@@ -296,6 +320,9 @@ impl Deployer {
                         .first()
                         .and_then(|r| r.agent_version.clone())
                         .unwrap_or_default();
+                    if !wanted(&version) {
+                        return Ok(Poll::Pending(format!("PREPARED on version {version}")));
+                    }
                     Ok(Poll::Ready(AliasRef {
                         id: alias.agent_alias_id,
                         arn: alias.agent_alias_arn,
