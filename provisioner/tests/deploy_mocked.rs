@@ -733,12 +733,14 @@ async fn up_on_a_fresh_account_creates_everything_in_order() {
         "CreateFunction",
         "GetFunctionConfiguration",
         "GetFunctionConfiguration",
+        // the agent as it is (none yet), read before its role: a model change widens
+        // the role first
+        "ListAgents",
         // 4. the agent's role
         "GetRole",
         "CreateRole",
         "PutRolePolicy",
         // 5. the agent: one refusal while its role propagates, then CREATING → NOT_PREPARED
-        "ListAgents",
         "CreateAgent",
         "CreateAgent",
         "GetAgent",
@@ -926,10 +928,11 @@ async fn a_second_up_makes_no_create_or_update_call() {
         // the function's log group, found with its retention
         "DescribeLogGroups",
         "GetFunctionConfiguration",
-        "GetRole",
-        "GetRolePolicy",
+        // the agent, read before its role (its model decides the role's policy)
         "ListAgents",
         "GetAgent",
+        "GetRole",
+        "GetRolePolicy",
         "ListAgentActionGroups",
         "GetAgentActionGroup",
         "GetPolicy",
@@ -1980,4 +1983,99 @@ async fn up_waits_for_the_alias_to_route_to_the_new_version() {
         .unwrap();
     assert_eq!(outputs.agent_version, "2");
     assert_eq!(live.log(), ["UpdateAgentAlias ALIAS00001 -> 2"]);
+}
+
+/// The model the live alias's version uses.
+const OLD_MODEL: &str = "us.amazon.nova-lite-v1:0";
+
+/// A model change never leaves the live alias without its model: the agent role first
+/// allows both models, and only once the alias routes to the new version the new one.
+#[tokio::test]
+async fn a_model_change_widens_the_agent_role_first_and_narrows_it_last() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let live = Live::new(&f).with(|st| st.agent.foundation_model = Some(OLD_MODEL.into()));
+    mocks.agent = live.rules(&f);
+    let names = f.settings.names();
+    let old_policy = policy::agent_permissions(&account(), &Model::new(OLD_MODEL));
+    let lambda_policy = policy::lambda_permissions(&account(), &names);
+    // IAM as state: what was put last is what is read.
+    let documents: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let (lambda_role, agent_role) = (
+        role(&names.lambda_role, &policy::lambda_trust()),
+        role(&names.agent_role, &policy::agent_trust(&account())),
+    );
+    let put = documents.clone();
+    let read = documents.clone();
+    let lambda_role_name = names.lambda_role.clone();
+    mocks.iam = vec![
+        mock!(aws_sdk_iam::Client::get_role).then_compute_output(move |r| {
+            let role = if r.role_name() == Some(lambda_role.role_name()) {
+                lambda_role.clone()
+            } else {
+                agent_role.clone()
+            };
+            GetRoleOutput::builder().role(role).build()
+        }),
+        mock!(aws_sdk_iam::Client::get_role_policy).then_compute_output(move |r| {
+            let role = r.role_name().unwrap_or_default().to_owned();
+            let doc = read
+                .lock()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|(name, _)| *name == role)
+                .map(|(_, d)| d.clone())
+                .unwrap_or_else(|| {
+                    if role == lambda_role_name {
+                        lambda_policy.to_string()
+                    } else {
+                        old_policy.to_string()
+                    }
+                });
+            GetRolePolicyOutput::builder()
+                .role_name(role)
+                .policy_name(r.policy_name().unwrap_or_default())
+                .policy_document(percent_encode(&doc))
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_iam::Client::put_role_policy).then_compute_output(move |r| {
+            put.lock().unwrap().push((
+                r.role_name().unwrap_or_default().to_owned(),
+                r.policy_document().unwrap_or_default().to_owned(),
+            ));
+            PutRolePolicyOutput::builder().build()
+        }),
+    ];
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(outputs.agent_version, "2");
+    let list = writes(&calls.list());
+    assert_eq!(
+        list,
+        [
+            "PutRolePolicy",
+            "UpdateAgent",
+            "PrepareAgent",
+            "UpdateAgentAlias",
+            "PutRolePolicy"
+        ]
+    );
+    let docs = documents.lock().unwrap().clone();
+    assert!(docs.iter().all(|(r, _)| *r == names.agent_role), "{docs:?}");
+    let old_model = "arn:aws:bedrock:*::foundation-model/amazon.nova-lite-v1:0";
+    let new_model = "arn:aws:bedrock:*::foundation-model/amazon.nova-micro-v1:0";
+    let first: serde_json::Value = serde_json::from_str(&docs[0].1).unwrap();
+    let last: serde_json::Value = serde_json::from_str(&docs[1].1).unwrap();
+    let first_resources = policy::resources(&first);
+    assert!(first_resources.iter().any(|r| r == old_model), "{first}");
+    assert!(first_resources.iter().any(|r| r == new_model), "{first}");
+    assert!(policy::same_policy(
+        &last,
+        &policy::agent_permissions(&account(), &f.settings.model)
+    ));
 }

@@ -43,15 +43,16 @@ impl Deployer {
         &self,
         account: &Account,
         role: &RoleRef,
+        deployed: Option<&Agent>,
     ) -> Result<Done<AgentDone>> {
         let role_arn = role.arn.as_str();
         let not_yet = AgentDone {
             agent: None,
             changed: true,
         };
-        let mut found = self.find_agent().await?;
-        if let Some(summary) = &found {
-            if summary.agent_status() == &AgentStatus::Deleting {
+        let mut found = deployed.cloned();
+        if let Some(old) = &found {
+            if old.agent_status == AgentStatus::Deleting {
                 if self.dry_run {
                     return Ok(Done::new(
                         not_yet,
@@ -61,11 +62,11 @@ impl Deployer {
                     ));
                 }
                 // Creating the same name while the old agent is still deleting clashes.
-                self.wait_agent_gone(summary.agent_id()).await?;
+                self.wait_agent_gone(&old.agent_id).await?;
                 found = None;
             }
         }
-        let Some(summary) = found else {
+        let Some(existing) = found else {
             if self.dry_run {
                 return Ok(Done::new(not_yet, Change::WouldCreate));
             }
@@ -82,9 +83,11 @@ impl Deployer {
             return Ok(Done::new(done, Change::Created));
         };
 
-        let id = summary.agent_id().to_owned();
-        let agent = if self.dry_run {
-            self.get_agent(&id).await?
+        let id = existing.agent_id.clone();
+        let settled = !agent_is_moving(&existing.agent_status)
+            && existing.agent_status != AgentStatus::Failed;
+        let agent = if self.dry_run || settled {
+            existing
         } else {
             self.wait_agent_settled(&id).await?
         };
@@ -149,6 +152,14 @@ impl Deployer {
             what: format!("agent {}", self.names.agent),
             problem: "CreateAgent returned no agent".into(),
         })
+    }
+
+    /// The agent with our name as it is now (`ListAgents`, then `GetAgent`), if any.
+    pub(super) async fn deployed_agent(&self) -> Result<Option<Agent>> {
+        let Some(summary) = self.find_agent().await? else {
+            return Ok(None);
+        };
+        self.try_get_agent(summary.agent_id()).await
     }
 
     pub(crate) async fn get_agent(&self, id: &str) -> Result<Agent> {

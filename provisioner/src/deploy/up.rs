@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::function::log_group_name;
 use super::role::RoleSpec;
 use super::{Change, Deployer, Done, LambdaPackage};
+use aws_sdk_bedrockagent::types::AgentStatus;
+
+use crate::config::Model;
 use crate::error::{Error, Result};
 use crate::policy::{self};
 use crate::progress::Progress;
@@ -103,23 +106,37 @@ impl Deployer {
                 self.ensure_function(&lambda_role.arn, package.as_ref()),
             )
             .await?;
+        // The agent as it is, before its role changes: if its model is about to change,
+        // the live alias keeps using the old one until it routes to the new version.
+        let deployed = self.deployed_agent().await?;
+        let wanted_model = &self.settings.model;
+        let old_model = deployed
+            .as_ref()
+            .filter(|a| a.agent_status != AgentStatus::Deleting)
+            .and_then(|a| a.foundation_model.as_deref())
+            .filter(|m| *m != wanted_model.id())
+            .map(Model::new);
+        let models: Vec<&Model> = std::iter::once(wanted_model)
+            .chain(old_model.as_ref())
+            .collect();
+        let agent_role_spec = |models: &[&Model]| RoleSpec {
+            name: &names.agent_role,
+            description: "Lets the Bedrock agent invoke its model.",
+            trust: policy::agent_trust(&account),
+            policy_name: &names.agent_policy,
+            policy: policy::agent_permissions_for(&account, models),
+            account: &account,
+        };
         let agent_role = progress
             .step(
                 &format!("Agent role {}", names.agent_role),
-                self.ensure_role(RoleSpec {
-                    name: &names.agent_role,
-                    description: "Lets the Bedrock agent invoke its model.",
-                    trust: policy::agent_trust(&account),
-                    policy_name: &names.agent_policy,
-                    policy: policy::agent_permissions(&account, &self.settings.model),
-                    account: &account,
-                }),
+                self.ensure_role(agent_role_spec(&models)),
             )
             .await?;
         let agent = progress
             .step(
                 &format!("Agent {}", names.agent),
-                self.ensure_agent(&account, &agent_role),
+                self.ensure_agent(&account, &agent_role, deployed.as_ref()),
             )
             .await?;
         let group = progress
@@ -146,6 +163,16 @@ impl Deployer {
                 self.ensure_alias(agent.agent.as_ref(), prepared),
             )
             .await?;
+
+        // The alias now routes to a version on the new model: the old one may go.
+        if let (Some(old), Some(_), false) = (&old_model, &alias, self.dry_run) {
+            progress
+                .step(
+                    &format!("Agent role {} without {old}", names.agent_role),
+                    self.ensure_role(agent_role_spec(&[wanted_model])),
+                )
+                .await?;
+        }
 
         let alias = alias.unwrap_or_default();
         let (agent_id, agent_arn) = agent.agent.map(|a| (a.id, a.arn)).unwrap_or_default();
