@@ -60,6 +60,7 @@ use aws_sdk_lambda::operation::get_function_configuration::{
     GetFunctionConfigurationError, GetFunctionConfigurationOutput,
 };
 use aws_sdk_lambda::operation::get_policy::{GetPolicyError, GetPolicyOutput};
+use aws_sdk_lambda::operation::remove_permission::RemovePermissionOutput;
 use aws_sdk_lambda::types::{
     Architecture, EnvironmentResponse, LastUpdateStatus, LogFormat, LoggingConfig, Runtime, State,
 };
@@ -2078,4 +2079,95 @@ async fn a_model_change_widens_the_agent_role_first_and_narrows_it_last() {
         &last,
         &policy::agent_permissions(&account(), &f.settings.model)
     ));
+}
+
+// --- the Lambda permission ------------------------------------------------------------
+
+fn permission_policy_with(sid: &str, agent_id: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hr-assistant-actions",
+            "Condition": {
+                "ArnLike": {"AWS:SourceArn": account().agent_arn(agent_id)},
+                "StringEquals": {"AWS:SourceAccount": ACCOUNT}
+            }
+        }]
+    })
+    .to_string()
+}
+
+/// A statement for another agent (a re-created one) is replaced without a gap: the new
+/// statement is added under a new id first, then the old one removed.
+#[tokio::test]
+async fn a_permission_for_another_agent_is_replaced_add_first() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let sid = f.settings.names().permission_sid;
+    let doc = permission_policy_with(&sid, "OLDAGENT01");
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (added, removed) = (seen.clone(), seen.clone());
+    mocks.lambda.insert(
+        0,
+        mock!(aws_sdk_lambda::Client::get_policy)
+            .then_output(move || GetPolicyOutput::builder().policy(doc.clone()).build()),
+    );
+    mocks.lambda.push(
+        mock!(aws_sdk_lambda::Client::add_permission).then_compute_output(move |r| {
+            added.lock().unwrap().push(format!(
+                "add {} {}",
+                r.statement_id().unwrap_or_default(),
+                r.source_arn().unwrap_or_default()
+            ));
+            AddPermissionOutput::builder().build()
+        }),
+    );
+    mocks.lambda.push(
+        mock!(aws_sdk_lambda::Client::remove_permission).then_compute_output(move |r| {
+            removed
+                .lock()
+                .unwrap()
+                .push(format!("remove {}", r.statement_id().unwrap_or_default()));
+            RemovePermissionOutput::builder().build()
+        }),
+    );
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        [
+            format!("add {sid}-{AGENT_ID} {}", account().agent_arn(AGENT_ID)),
+            format!("remove {sid}"),
+        ]
+    );
+}
+
+/// A statement `up` added under a suffixed id is recognised as ours by its prefix.
+#[tokio::test]
+async fn a_suffixed_permission_statement_is_recognised_as_ours() {
+    let f = fixture();
+    let mut mocks = complete_deployment(&f);
+    let sid = format!("{}-{AGENT_ID}", f.settings.names().permission_sid);
+    let doc = permission_policy_with(&sid, AGENT_ID);
+    mocks.lambda.insert(
+        0,
+        mock!(aws_sdk_lambda::Client::get_policy)
+            .then_output(move || GetPolicyOutput::builder().policy(doc.clone()).build()),
+    );
+    let calls = Calls::default();
+    let report = deployer(&mocks, &calls, &f).status().await.unwrap();
+    assert!(report.drift.is_empty(), "{:?}", report.drift);
+    let calls = Calls::default();
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert!(writes(&calls.list()).is_empty(), "{:?}", calls.list());
 }

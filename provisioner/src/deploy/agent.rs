@@ -414,46 +414,66 @@ impl Deployer {
             return Ok(Done::new((), Change::WouldCreate));
         };
         let source_arn = account.agent_arn(&agent.id);
-        let current = self.permission_statement().await?;
-        let state = match &current {
-            None => Change::WouldCreate,
-            Some(st) if permission_matches(st, &source_arn, &account.id) => Change::Unchanged,
-            Some(_) => Change::WouldUpdate(vec!["source agent".into()]),
+        let (all, ours) = self.permission_statements().await?;
+        let (matching, stale): (Vec<&Value>, Vec<&Value>) = ours
+            .iter()
+            .partition(|st| permission_matches(st, &source_arn, &account.id));
+        let why = if matching.is_empty() {
+            "source agent"
+        } else {
+            "statements for other agents removed"
+        };
+        let state = match (ours.is_empty(), matching.is_empty(), stale.is_empty()) {
+            (true, _, _) => Change::WouldCreate,
+            (false, false, true) => Change::Unchanged,
+            _ => Change::WouldUpdate(vec![why.into()]),
         };
         if state == Change::Unchanged || self.dry_run {
             return Ok(Done::new((), state));
         }
         let lambda = &self.clients.lambda;
-        if current.is_some() {
+        // Add first, then remove: Bedrock may invoke the function at any moment, and a
+        // statement id cannot be reused, so the new statement gets its own id.
+        if matching.is_empty() {
+            let taken: Vec<&str> = all.iter().filter_map(|st| st["Sid"].as_str()).collect();
+            let sid = new_statement_id(&self.names.permission_sid, &agent.id, &taken);
             lambda
-                .remove_permission()
+                .add_permission()
                 .function_name(&self.names.function)
-                .statement_id(&self.names.permission_sid)
+                .statement_id(&sid)
+                .action("lambda:InvokeFunction")
+                .principal("bedrock.amazonaws.com")
+                .source_arn(&source_arn)
+                .source_account(&account.id)
                 .send()
                 .await
-                .map_err(|e| Error::aws("RemovePermission", e))?;
+                .map_err(|e| Error::aws("AddPermission", e))?;
         }
-        lambda
-            .add_permission()
-            .function_name(&self.names.function)
-            .statement_id(&self.names.permission_sid)
-            .action("lambda:InvokeFunction")
-            .principal("bedrock.amazonaws.com")
-            .source_arn(&source_arn)
-            .source_account(&account.id)
-            .send()
-            .await
-            .map_err(|e| Error::aws("AddPermission", e))?;
-        let done = if current.is_some() {
-            Change::Updated(vec!["source agent".into()])
-        } else {
+        for st in stale {
+            let Some(sid) = st["Sid"].as_str() else {
+                continue;
+            };
+            let answer = lambda
+                .remove_permission()
+                .function_name(&self.names.function)
+                .statement_id(sid)
+                .send()
+                .await;
+            found("RemovePermission", answer, |e| {
+                e.is_resource_not_found_exception()
+            })?;
+        }
+        let done = if ours.is_empty() {
             Change::Created
+        } else {
+            Change::Updated(vec![why.into()])
         };
         Ok(Done::new((), done))
     }
 
-    /// Our statement in the function's resource policy, if there.
-    pub(crate) async fn permission_statement(&self) -> Result<Option<Value>> {
+    /// The statements of the function's resource policy: all of them, and ours (their
+    /// `Sid` is our statement id, or starts with it and a `-`).
+    pub(crate) async fn permission_statements(&self) -> Result<(Vec<Value>, Vec<Value>)> {
         let answer = self
             .clients
             .lambda
@@ -468,7 +488,7 @@ impl Deployer {
         )?
         .and_then(|out| out.policy);
         let Some(policy) = policy else {
-            return Ok(None);
+            return Ok((Vec::new(), Vec::new()));
         };
         let doc: Value = serde_json::from_str(&policy).map_err(|source| Error::PolicyJson {
             what: format!("function {}", self.names.function),
@@ -479,9 +499,16 @@ impl Deployer {
             one @ Value::Object(_) => vec![one.clone()],
             _ => Vec::new(),
         };
-        Ok(statements
-            .into_iter()
-            .find(|s| s["Sid"] == self.names.permission_sid.as_str()))
+        let ours = statements
+            .iter()
+            .filter(|st| {
+                st["Sid"]
+                    .as_str()
+                    .is_some_and(|sid| is_our_statement(sid, &self.names.permission_sid))
+            })
+            .cloned()
+            .collect();
+        Ok((statements, ours))
     }
 
     // --- 8. prepare ----------------------------------------------------------------
@@ -611,6 +638,25 @@ pub(crate) fn prepare_reasons(
     out
 }
 
+/// Whether a statement id is ours: `prefix` itself (what earlier versions used), or
+/// `prefix-...`.
+pub(crate) fn is_our_statement(sid: &str, prefix: &str) -> bool {
+    sid == prefix
+        || sid
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('-'))
+}
+
+/// A statement id for the agent's permission that no statement uses yet: `prefix-<agent
+/// id>`, then `-2`, `-3`... if taken (a statement for the same agent that differs).
+fn new_statement_id(prefix: &str, agent_id: &str, taken: &[&str]) -> String {
+    let base = format!("{prefix}-{agent_id}");
+    std::iter::once(base.clone())
+        .chain((2..).map(|n| format!("{base}-{n}")))
+        .find(|sid| !taken.contains(&sid.as_str()))
+        .unwrap_or(base)
+}
+
 /// Whether our statement allows exactly Bedrock, for this agent, from this account.
 pub(crate) fn permission_matches(st: &Value, source_arn: &str, account: &str) -> bool {
     let service = &st["Principal"]["Service"];
@@ -730,6 +776,23 @@ mod tests {
             Some(AliasPlan::Version("2".into()))
         );
         assert_eq!(alias_plan(false, &prepared, None, None), None);
+    }
+
+    #[test]
+    fn our_statements_are_known_by_their_id_prefix_and_new_ids_are_free() {
+        let p = "hr-assistant-bedrock-agent";
+        assert!(is_our_statement(p, p));
+        assert!(is_our_statement("hr-assistant-bedrock-agent-AGENT00001", p));
+        assert!(!is_our_statement("hr-assistant-bedrock-agentX", p));
+        assert!(!is_our_statement("someone-else", p));
+        assert_eq!(
+            new_statement_id(p, "A1", &[p]),
+            "hr-assistant-bedrock-agent-A1"
+        );
+        assert_eq!(
+            new_statement_id(p, "A1", &["hr-assistant-bedrock-agent-A1"]),
+            "hr-assistant-bedrock-agent-A1-2"
+        );
     }
 
     #[test]

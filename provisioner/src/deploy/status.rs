@@ -192,23 +192,33 @@ impl Deployer {
             }
         }
 
-        let permission = self.permission_statement().await?;
-        let permission_ok = permission.as_ref().is_some_and(|st| {
-            permission_matches(st, &account.agent_arn(&agent.agent_id), &account.id)
-        });
+        let (_, ours) = self.permission_statements().await?;
+        let source_arn = account.agent_arn(&agent.agent_id);
+        let scoped = ours
+            .iter()
+            .find(|st| permission_matches(st, &source_arn, &account.id));
+        let stale = ours.len() - usize::from(scoped.is_some());
         report.row(
             "Lambda permission",
-            names.permission_sid.clone(),
-            match (&permission, permission_ok) {
-                (None, _) => "missing",
-                (Some(_), true) => "scoped to the agent",
-                (Some(_), false) => "differs",
+            scoped
+                .and_then(|st| st["Sid"].as_str())
+                .unwrap_or(&names.permission_sid)
+                .to_owned(),
+            match (ours.is_empty(), scoped.is_some()) {
+                (true, _) => "missing",
+                (false, true) => "scoped to the agent",
+                (false, false) => "differs",
             },
         );
-        if !permission_ok {
+        if scoped.is_none() {
             report.drift.push(Drift::Config {
                 resource: "Lambda permission".into(),
                 what: vec!["not scoped to this agent and account".into()],
+            });
+        } else if stale > 0 {
+            report.drift.push(Drift::Config {
+                resource: "Lambda permission".into(),
+                what: vec![format!("{stale} statement(s) of ours for other agents")],
             });
         }
 
