@@ -2171,3 +2171,55 @@ async fn a_suffixed_permission_statement_is_recognised_as_ours() {
         .unwrap();
     assert!(writes(&calls.list()).is_empty(), "{:?}", calls.list());
 }
+
+fn described_group(id: &str, name: &str, description: &str) -> ActionGroupSummary {
+    let mut g = group_summary();
+    g.action_group_id = id.into();
+    g.action_group_name = name.into();
+    g.description = Some(description.into());
+    g
+}
+
+// --- renamed aliases and action groups ------------------------------------------------
+
+/// After a rename, the alias and the action group this tool made under the old names go
+/// (the group disabled first, so it is never left enabled); those someone else made stay.
+#[tokio::test]
+async fn renamed_aliases_and_action_groups_of_ours_are_removed() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let live = Live::new(&f).with(|st| {
+        st.aliases.push(described_alias(
+            "ALIAS00002",
+            "old-live",
+            OUR_ALIAS_DESCRIPTION,
+        ));
+        st.aliases
+            .push(described_alias("ALIAS00003", "someone", "Their own alias."));
+        st.groups.push((
+            described_group("GROUP00002", "old-vacations", OUR_GROUP_DESCRIPTION),
+            ActionGroupState::Enabled,
+        ));
+        st.groups.push((
+            described_group("GROUP00003", "theirs", "Their own tools."),
+            ActionGroupState::Enabled,
+        ));
+    });
+    mocks.agent = live.rules(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(outputs.alias_id, ALIAS_ID);
+    assert_eq!(
+        live.log(),
+        [
+            "UpdateAgentActionGroup GROUP00002 DISABLED",
+            "DeleteAgentActionGroup GROUP00002",
+            "PrepareAgent",
+            "UpdateAgentAlias ALIAS00001 -> 2",
+            "DeleteAgentAlias ALIAS00002",
+        ]
+    );
+}

@@ -3,7 +3,7 @@
 use aws_sdk_bedrockagent::operation::create_agent::CreateAgentError;
 use aws_sdk_bedrockagent::operation::get_agent::GetAgentError;
 use aws_sdk_bedrockagent::types::{
-    ActionGroupExecutor, ActionGroupState, Agent, AgentStatus, FunctionSchema,
+    ActionGroupExecutor, ActionGroupState, ActionGroupSummary, Agent, AgentStatus, FunctionSchema,
 };
 use aws_sdk_lambda::operation::get_policy::GetPolicyError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -245,18 +245,59 @@ impl Deployer {
 
     // --- 6. action group -----------------------------------------------------------
 
+    /// Our action group, created or updated; and the groups this tool made under an
+    /// earlier name removed (disabled first: never left enabled). Groups someone else
+    /// made are left alone, and named in the note.
     pub(super) async fn ensure_action_group(
         &self,
         agent: Option<&AgentRef>,
         function_arn: &str,
     ) -> Result<Done<GroupDone>> {
+        let Some(agent) = agent else {
+            let done = GroupDone {
+                id: None,
+                changed: true,
+            };
+            return Ok(Done::new(done, Change::WouldCreate));
+        };
+        let groups = self.list_action_groups(&agent.id).await?;
+        let existing = groups
+            .iter()
+            .find(|g| g.action_group_name() == self.names.action_group)
+            .map(|g| g.action_group_id().to_owned());
+        let found = Leftovers::of(
+            groups
+                .iter()
+                .map(|g| (g.action_group_id(), g.action_group_name(), g.description())),
+            &self.names.action_group,
+            ACTION_GROUP_DESCRIPTION,
+        );
+        let mut notes = Vec::new();
+        for (id, name) in &found.ours {
+            if self.dry_run {
+                notes.push(format!("would remove {name} (an earlier name)"));
+            } else if self.delete_action_group(&agent.id, id).await? {
+                notes.push(format!("removed {name} (an earlier name)"));
+            }
+        }
+        notes.extend(found.others_note());
+        let mut done = self
+            .ensure_named_action_group(agent, function_arn, existing)
+            .await?;
+        done.value.changed |= !found.ours.is_empty();
+        done.change = done.change.with_notes(notes);
+        Ok(done)
+    }
+
+    async fn ensure_named_action_group(
+        &self,
+        agent: &AgentRef,
+        function_arn: &str,
+        existing: Option<String>,
+    ) -> Result<Done<GroupDone>> {
         let wanted = schema::catalogue_schema(self.settings.confirmation)?;
         let done = |id, changed| GroupDone { id, changed };
-        let Some(agent) = agent else {
-            return Ok(Done::new(done(None, true), Change::WouldCreate));
-        };
         let agents = &self.clients.agent;
-        let existing = self.find_action_group(&agent.id).await?;
         let Some(group_id) = existing else {
             if self.dry_run {
                 return Ok(Done::new(done(None, true), Change::WouldCreate));
@@ -266,7 +307,7 @@ impl Deployer {
                 .agent_id(&agent.id)
                 .agent_version("DRAFT")
                 .action_group_name(&self.names.action_group)
-                .description("Vacation balances, bookings and cancellations.")
+                .description(ACTION_GROUP_DESCRIPTION)
                 .action_group_executor(ActionGroupExecutor::Lambda(function_arn.to_owned()))
                 .function_schema(wanted)
                 .action_group_state(ActionGroupState::Enabled)
@@ -323,7 +364,7 @@ impl Deployer {
             .agent_version("DRAFT")
             .action_group_id(&group_id)
             .action_group_name(&self.names.action_group)
-            .description("Vacation balances, bookings and cancellations.")
+            .description(ACTION_GROUP_DESCRIPTION)
             .action_group_executor(ActionGroupExecutor::Lambda(function_arn.to_owned()))
             .function_schema(wanted)
             .action_group_state(ActionGroupState::Enabled)
@@ -337,6 +378,19 @@ impl Deployer {
     }
 
     pub(crate) async fn find_action_group(&self, agent_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .list_action_groups(agent_id)
+            .await?
+            .into_iter()
+            .find(|g| g.action_group_name() == self.names.action_group)
+            .map(|g| g.action_group_id().to_owned()))
+    }
+
+    /// Every action group of the DRAFT (`ListAgentActionGroups`, every page).
+    pub(crate) async fn list_action_groups(
+        &self,
+        agent_id: &str,
+    ) -> Result<Vec<ActionGroupSummary>> {
         let mut pages = self
             .clients
             .agent
@@ -345,17 +399,12 @@ impl Deployer {
             .agent_version("DRAFT")
             .into_paginator()
             .send();
+        let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| Error::aws("ListAgentActionGroups", e))?;
-            if let Some(g) = page
-                .action_group_summaries()
-                .iter()
-                .find(|g| g.action_group_name() == self.names.action_group)
-            {
-                return Ok(Some(g.action_group_id().to_owned()));
-            }
+            out.extend(page.action_group_summaries().iter().cloned());
         }
-        Ok(None)
+        Ok(out)
     }
 
     /// Disables the action group if it is enabled (an enabled one cannot be deleted),
@@ -583,6 +632,48 @@ impl Deployer {
     }
 }
 
+/// The description `up` gives its action group: how it knows the groups it made.
+pub(crate) const ACTION_GROUP_DESCRIPTION: &str = "Vacation balances, bookings and cancellations.";
+
+/// The aliases or action groups besides the one wanted: those this tool made (known by
+/// the description it sets) under another name, and everyone else's.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Leftovers {
+    /// Ours under an earlier name: (id, name).
+    pub ours: Vec<(String, String)>,
+    /// Not made by this tool: their names.
+    pub others: Vec<String>,
+}
+
+impl Leftovers {
+    /// Sorts `(id, name, description)` items, leaving out the one named `wanted`.
+    pub(crate) fn of<'a>(
+        items: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+        wanted: &str,
+        our_description: &str,
+    ) -> Self {
+        let mut out = Self::default();
+        for (id, name, description) in items.filter(|(_, name, _)| *name != wanted) {
+            if description == Some(our_description) {
+                out.ours.push((id.to_owned(), name.to_owned()));
+            } else {
+                out.others.push(name.to_owned());
+            }
+        }
+        out
+    }
+
+    /// The note naming what was left alone, if anything.
+    pub(crate) fn others_note(&self) -> Option<String> {
+        (!self.others.is_empty()).then(|| {
+            format!(
+                "left alone (not made by this tool): {}",
+                self.others.join(", ")
+            )
+        })
+    }
+}
+
 /// What differs between the deployed agent and ours.
 pub(crate) fn agent_differences(agent: &Agent, role_arn: &str, model: &str) -> Vec<String> {
     let mut diffs = Vec::new();
@@ -792,6 +883,33 @@ mod tests {
         assert_eq!(
             new_statement_id(p, "A1", &["hr-assistant-bedrock-agent-A1"]),
             "hr-assistant-bedrock-agent-A1-2"
+        );
+    }
+
+    #[test]
+    fn only_what_this_tool_made_under_another_name_is_ours_to_remove() {
+        let ours = Some("made by us");
+        let found = Leftovers::of(
+            [
+                ("1", "live", ours),
+                ("2", "old-live", ours),
+                ("3", "theirs", Some("someone else's")),
+                ("4", "bare", None),
+            ]
+            .into_iter(),
+            "live",
+            "made by us",
+        );
+        assert_eq!(found.ours, vec![("2".to_owned(), "old-live".to_owned())]);
+        assert_eq!(
+            found.others_note().as_deref(),
+            Some("left alone (not made by this tool): theirs, bare")
+        );
+        assert_eq!(
+            Change::Unchanged
+                .with_notes(found.others_note().into_iter().collect())
+                .to_string(),
+            "unchanged; left alone (not made by this tool): theirs, bare"
         );
     }
 

@@ -2,10 +2,11 @@
 
 use aws_sdk_bedrockagent::operation::get_agent_alias::GetAgentAliasError;
 use aws_sdk_bedrockagent::types::{
-    Agent, AgentAliasRoutingConfigurationListItem, AgentAliasStatus,
+    Agent, AgentAliasRoutingConfigurationListItem, AgentAliasStatus, AgentAliasSummary,
 };
 use aws_smithy_types::DateTime;
 
+use super::agent::Leftovers;
 use super::up::AgentRef;
 use super::{reasons, Change, Deployer, Done, TEST_ALIAS_ID};
 use crate::error::{found, Error, Result};
@@ -22,7 +23,13 @@ pub(crate) struct AliasRef {
     pub version: String,
 }
 
+/// The description `up` gives its alias: how it knows the aliases it made.
+pub(crate) const ALIAS_DESCRIPTION: &str = "The version `provisioner invoke` talks to.";
+
 impl Deployer {
+    /// Our alias, on the prepared agent's latest version; then the aliases this tool
+    /// made under an earlier name removed (once ours is ready). Aliases someone else
+    /// made, and the built-in test alias, are left alone; the first named in the note.
     pub(super) async fn ensure_alias(
         &self,
         agent: Option<&AgentRef>,
@@ -31,8 +38,42 @@ impl Deployer {
         let Some(agent) = agent else {
             return Ok(Done::new(None, Change::WouldCreate));
         };
+        let aliases = self.alias_summaries(&agent.id).await?;
+        let existing = aliases
+            .iter()
+            .find(|a| a.agent_alias_name() == self.names.alias)
+            .map(|a| a.agent_alias_id().to_owned());
+        let mut done = self
+            .ensure_named_alias(agent, prepared_now, existing)
+            .await?;
+        let found = Leftovers::of(
+            aliases
+                .iter()
+                .map(|a| (a.agent_alias_id(), a.agent_alias_name(), a.description())),
+            &self.names.alias,
+            ALIAS_DESCRIPTION,
+        );
+        let mut notes = Vec::new();
+        for (id, name) in &found.ours {
+            if self.dry_run {
+                notes.push(format!("would remove {name} (an earlier name)"));
+            } else {
+                self.delete_alias(&agent.id, id).await?;
+                notes.push(format!("removed {name} (an earlier name)"));
+            }
+        }
+        notes.extend(found.others_note());
+        done.change = done.change.with_notes(notes);
+        Ok(done)
+    }
+
+    async fn ensure_named_alias(
+        &self,
+        agent: &AgentRef,
+        prepared_now: bool,
+        existing: Option<String>,
+    ) -> Result<Done<Option<AliasRef>>> {
         let agents = &self.clients.agent;
-        let existing = self.find_alias(&agent.id).await?;
         let Some(alias_id) = existing else {
             if self.dry_run {
                 return Ok(Done::new(None, Change::WouldCreate));
@@ -43,7 +84,7 @@ impl Deployer {
                 .create_agent_alias()
                 .agent_id(&agent.id)
                 .agent_alias_name(&self.names.alias)
-                .description("The version `provisioner invoke` talks to.")
+                .description(ALIAS_DESCRIPTION)
                 .send()
                 .await
                 .map_err(|e| Error::aws("CreateAgentAlias", e))?;
@@ -86,7 +127,7 @@ impl Deployer {
             .agent_id(&agent.id)
             .agent_alias_id(&alias_id)
             .agent_alias_name(&self.names.alias)
-            .description("The version `provisioner invoke` talks to.");
+            .description(ALIAS_DESCRIPTION);
         if let AliasPlan::Version(v) = &plan {
             update = update.routing_configuration(
                 AgentAliasRoutingConfigurationListItem::builder()
@@ -180,6 +221,17 @@ impl Deployer {
 
     /// Every alias of the agent but the built-in test alias: (id, name).
     pub(crate) async fn list_aliases(&self, agent_id: &str) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .alias_summaries(agent_id)
+            .await?
+            .into_iter()
+            .map(|a| (a.agent_alias_id, a.agent_alias_name))
+            .collect())
+    }
+
+    /// Every alias of the agent but the built-in test alias (`ListAgentAliases`, every
+    /// page).
+    pub(crate) async fn alias_summaries(&self, agent_id: &str) -> Result<Vec<AgentAliasSummary>> {
         let mut pages = self
             .clients
             .agent
@@ -194,12 +246,7 @@ impl Deployer {
                 page.agent_alias_summaries()
                     .iter()
                     .filter(|a| a.agent_alias_id() != TEST_ALIAS_ID)
-                    .map(|a| {
-                        (
-                            a.agent_alias_id().to_owned(),
-                            a.agent_alias_name().to_owned(),
-                        )
-                    }),
+                    .cloned(),
             );
         }
         Ok(out)

@@ -94,6 +94,14 @@ impl Change {
     pub fn wrote(&self) -> bool {
         matches!(self, Change::Created | Change::Updated(_) | Change::Removed)
     }
+
+    /// The same change with more said about it (`unchanged; left alone: ...`).
+    pub fn with_notes(self, notes: Vec<String>) -> Self {
+        if notes.is_empty() {
+            return self;
+        }
+        Change::Note(format!("{self}; {}", notes.join("; ")))
+    }
 }
 
 impl fmt::Display for Change {
