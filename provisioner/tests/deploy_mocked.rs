@@ -34,8 +34,10 @@ use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOut
 use aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use aws_sdk_dynamodb::operation::create_table::CreateTableOutput;
+use aws_sdk_dynamodb::operation::delete_table::DeleteTableOutput;
 use aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput;
 use aws_sdk_dynamodb::operation::describe_table::{DescribeTableError, DescribeTableOutput};
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
 use aws_sdk_dynamodb::operation::update_continuous_backups::{
     UpdateContinuousBackupsError, UpdateContinuousBackupsOutput,
 };
@@ -2222,4 +2224,101 @@ async fn renamed_aliases_and_action_groups_of_ours_are_removed() {
             "DeleteAgentAlias ALIAS00002",
         ]
     );
+}
+
+// --- Agents Classic closed ------------------------------------------------------------
+
+const MAINTENANCE_MODE: &str = "Bedrock Agents is in Maintenance Mode. New agent creation is not available for accounts without prior service usage";
+
+/// When Agents Classic refuses new agents, `up` removes what this run made (in reverse
+/// order; the table only because this run made it and it is empty) and says so.
+#[tokio::test]
+async fn a_closed_classic_removes_what_this_run_created() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = fresh_account(&f);
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::create_agent).then_error(|| {
+            CreateAgentError::AccessDeniedException(
+                aws_sdk_bedrockagent::types::error::AccessDeniedException::builder()
+                    .message(MAINTENANCE_MODE)
+                    .meta(wire_meta("AccessDeniedException", MAINTENANCE_MODE))
+                    .build(),
+            )
+        }),
+    );
+    mocks.iam.extend([
+        mock!(aws_sdk_iam::Client::list_role_policies).then_compute_output(|r| {
+            let policy = if r.role_name() == Some("hr-assistant-lambda") {
+                "table-and-logs"
+            } else {
+                "model-access"
+            };
+            ListRolePoliciesOutput::builder()
+                .policy_names(policy)
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_iam::Client::delete_role_policy)
+            .then_output(|| DeleteRolePolicyOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::list_attached_role_policies)
+            .then_output(|| ListAttachedRolePoliciesOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::delete_role).then_output(|| DeleteRoleOutput::builder().build()),
+    ]);
+    mocks.lambda.push(
+        mock!(aws_sdk_lambda::Client::delete_function)
+            .then_output(|| DeleteFunctionOutput::builder().build()),
+    );
+    mocks.logs.push(
+        mock!(aws_sdk_cloudwatchlogs::Client::delete_log_group)
+            .match_requests(|r| r.log_group_name() == Some(LOG_GROUP))
+            .then_output(|| DeleteLogGroupOutput::builder().build()),
+    );
+    mocks.dynamodb.extend([
+        mock!(aws_sdk_dynamodb::Client::scan)
+            .then_output(|| ScanOutput::builder().count(0).scanned_count(0).build()),
+        mock!(aws_sdk_dynamodb::Client::delete_table)
+            .then_output(|| DeleteTableOutput::builder().build()),
+    ]);
+    let err = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap_err();
+    let list = calls.list();
+    let after = &list[position(&list, "CreateAgent")..];
+    assert_eq!(
+        after,
+        [
+            "CreateAgent",
+            // the agent role
+            "ListRolePolicies",
+            "DeleteRolePolicy",
+            "ListAttachedRolePolicies",
+            "DeleteRole",
+            // the function, then its log group
+            "DeleteFunction",
+            "DeleteLogGroup",
+            // the Lambda role
+            "ListRolePolicies",
+            "DeleteRolePolicy",
+            "ListAttachedRolePolicies",
+            "DeleteRole",
+            // the table: empty, so it goes
+            "Scan",
+            "DeleteTable",
+        ]
+    );
+    match &err {
+        Error::ClassicClosed { message, cleanup } => {
+            assert_eq!(message, MAINTENANCE_MODE);
+            assert_eq!(
+                cleanup,
+                "; removed what this run had created (table hr-vacations, roles hr-assistant-lambda and AmazonBedrockExecutionRoleForAgents_hr-assistant, log group /aws/lambda/hr-assistant-actions, function hr-assistant-actions)"
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert!(err.to_string().contains("--platform agentcore"), "{err}");
+    assert_eq!(provisioner::exit::of_error(&err), 5);
 }

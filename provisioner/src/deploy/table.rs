@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsError;
 use aws_sdk_dynamodb::types::{
-    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, TableDescription,
+    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Select, TableDescription,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -72,6 +72,21 @@ impl Deployer {
         self.set_table_options(!pitr_on, wanted_protection != protection)
             .await
             .map(|()| Done::new(unchanged, Change::Updated(diffs)))
+    }
+
+    /// Whether the table holds no item (a `Scan` of at most one item, counted).
+    pub(super) async fn table_is_empty(&self) -> Result<bool> {
+        let out = self
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(&self.names.table)
+            .select(Select::Count)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| Error::aws("Scan", e))?;
+        Ok(out.count() == 0 && out.last_evaluated_key().is_none())
     }
 
     /// The table's description, if it exists.

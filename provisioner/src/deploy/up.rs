@@ -56,7 +56,31 @@ impl Deployer {
     /// Runs the ten steps of `up` in order, showing each on `progress`. In a dry run,
     /// reads only and reports what would change. Returns the outputs (empty fields for
     /// what a dry run would create).
+    ///
+    /// When Agents Classic refuses to create the agent for this account, what this run
+    /// created is removed again (newest first) and the error says so.
     pub async fn up(&self, progress: Progress) -> Result<Outputs> {
+        let mut made = Vec::new();
+        match self.run_up(progress, &mut made).await {
+            Err(Error::ClassicClosed { message, .. }) => {
+                let cleanup = progress
+                    .step("Remove what this run created", async {
+                        let phrase = self.remove_made(&made).await;
+                        let note = if made.is_empty() {
+                            "nothing to remove".to_owned()
+                        } else {
+                            phrase.trim_start_matches("; ").to_owned()
+                        };
+                        Ok::<_, Error>(Done::new(phrase, Change::Note(note)))
+                    })
+                    .await?;
+                Err(Error::ClassicClosed { message, cleanup })
+            }
+            other => other,
+        }
+    }
+
+    async fn run_up(&self, progress: Progress, made: &mut Vec<Made>) -> Result<Outputs> {
         let names = self.names.clone();
         let account = progress
             .step("AWS account", async {
@@ -74,12 +98,15 @@ impl Deployer {
             Err(e) => return Err(e),
         };
 
-        progress
+        let table = progress
             .step(
                 &format!("DynamoDB table {}", names.table),
                 self.ensure_table(),
             )
             .await?;
+        if table.created {
+            made.push(Made::Table);
+        }
         let lambda_role = progress
             .step(
                 &format!("Lambda role {}", names.lambda_role),
@@ -94,18 +121,27 @@ impl Deployer {
                 }),
             )
             .await?;
-        progress
+        if lambda_role.created {
+            made.push(Made::Role(names.lambda_role.clone()));
+        }
+        let log_group = progress
             .step(
                 &format!("Log group {}", log_group_name(&names.function)),
                 self.ensure_log_group(&names.function),
             )
             .await?;
+        if log_group.created {
+            made.push(Made::LogGroup(names.function.clone()));
+        }
         let function = progress
             .step(
                 &format!("Lambda function {}", names.function),
                 self.ensure_function(&lambda_role.arn, package.as_ref()),
             )
             .await?;
+        if function.created {
+            made.push(Made::Function);
+        }
         // The agent as it is, before its role changes: if its model is about to change,
         // the live alias keeps using the old one until it routes to the new version.
         let deployed = self.deployed_agent().await?;
@@ -133,6 +169,9 @@ impl Deployer {
                 self.ensure_role(agent_role_spec(&models)),
             )
             .await?;
+        if agent_role.created {
+            made.push(Made::Role(names.agent_role.clone()));
+        }
         let agent = progress
             .step(
                 &format!("Agent {}", names.agent),
@@ -192,5 +231,109 @@ impl Deployer {
             alias_arn: alias.arn,
             agent_version: alias.version,
         })
+    }
+}
+
+/// A resource this run of `up` created (and may have to remove again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Made {
+    /// The table.
+    Table,
+    /// A role, by name.
+    Role(String),
+    /// The log group of the function named.
+    LogGroup(String),
+    /// The Lambda function.
+    Function,
+}
+
+impl Made {
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Made::Table => ("table", "tables"),
+            Made::Role(_) => ("role", "roles"),
+            Made::LogGroup(_) => ("log group", "log groups"),
+            Made::Function => ("function", "functions"),
+        }
+    }
+}
+
+impl Deployer {
+    /// Removes what `made` lists, newest first: the table only if it is still empty
+    /// (and not protected). Never fails: what could not be removed is said in the
+    /// phrase returned, which starts with "; " (empty when nothing was made).
+    async fn remove_made(&self, made: &[Made]) -> String {
+        let mut removed: Vec<(&Made, String)> = Vec::new();
+        let mut problems = Vec::new();
+        for item in made.iter().rev() {
+            let (name, outcome) = match item {
+                Made::Table => {
+                    let name = self.names.table.clone();
+                    let outcome = self.remove_new_table().await;
+                    (name, outcome)
+                }
+                Made::Role(role) => (role.clone(), self.delete_role(role).await.map(|_| None)),
+                Made::LogGroup(function) => (
+                    log_group_name(function),
+                    self.remove_log_group(function).await.map(|_| None),
+                ),
+                Made::Function => (
+                    self.names.function.clone(),
+                    self.remove_function().await.map(|_| None),
+                ),
+            };
+            match outcome {
+                Ok(None) => removed.push((item, name)),
+                Ok(Some(kept)) => problems.push(format!("kept {} {name} ({kept})", item.kind().0)),
+                Err(e) => problems.push(format!("could not remove {} {name}: {e}", item.kind().0)),
+            }
+        }
+        let mut phrase = String::new();
+        if !removed.is_empty() {
+            // Grouped by kind, kinds and names in the order they were made.
+            let mut groups: Vec<(&'static str, &'static str, Vec<String>)> = Vec::new();
+            for item in made {
+                let Some((_, name)) = removed.iter().find(|(m, _)| *m == item) else {
+                    continue;
+                };
+                let (one, many) = item.kind();
+                match groups.iter_mut().find(|(o, _, _)| *o == one) {
+                    Some(group) => group.2.push(name.clone()),
+                    None => groups.push((one, many, vec![name.clone()])),
+                }
+            }
+            let parts: Vec<String> = groups
+                .into_iter()
+                .map(|(one, many, names)| match names.as_slice() {
+                    [only] => format!("{one} {only}"),
+                    [init @ .., last] => format!("{many} {} and {last}", init.join(", ")),
+                    [] => String::new(),
+                })
+                .collect();
+            phrase.push_str(&format!(
+                "; removed what this run had created ({})",
+                parts.join(", ")
+            ));
+        }
+        for problem in problems {
+            phrase.push_str("; ");
+            phrase.push_str(&problem);
+        }
+        phrase
+    }
+
+    /// Deletes the table this run created, if nobody wrote to it meanwhile and it is not
+    /// protected; `Some(reason)` when it is kept.
+    async fn remove_new_table(&self) -> Result<Option<String>> {
+        if self.settings.deletion_protection == Some(true) {
+            return Ok(Some("deletion protection is on".to_owned()));
+        }
+        if !self.table_is_empty().await? {
+            return Ok(Some("it has items".to_owned()));
+        }
+        store::Store::new(self.clients.dynamodb.clone(), self.names.table.clone())
+            .delete_table()
+            .await?;
+        Ok(None)
     }
 }
