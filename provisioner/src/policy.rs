@@ -103,7 +103,8 @@ pub fn lambda_trust() -> Value {
 }
 
 /// The Lambda's permissions: the handler's DynamoDB actions on its table, and writing
-/// to its own log group.
+/// to its own log group. Not creating it: `up` makes the group with a retention, and a
+/// group Lambda made by itself would keep its logs forever.
 pub fn lambda_permissions(account: &Account, names: &Names) -> Value {
     json!({
         "Version": "2012-10-17",
@@ -117,7 +118,7 @@ pub fn lambda_permissions(account: &Account, names: &Names) -> Value {
             {
                 "Sid": "OwnLogs",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": account.lambda_log_group_arn(&names.function)
             }
         ]
@@ -142,38 +143,67 @@ pub fn agent_trust(account: &Account) -> Value {
 }
 
 /// The agent's permissions: invoking the chosen model, streamed or not, through its
-/// inference profile (and the foundation model behind it), and reading that profile.
+/// inference profile (and the foundation model behind it), and reading that profile and
+/// that foundation model (AWS's agent service-role page asks for `GetFoundationModel`
+/// with an inference profile; unconfirmed here: the stored copy of that page could not
+/// be read past its opening, so this follows the reported requirement).
 pub fn agent_permissions(account: &Account, model: &Model) -> Value {
-    let model_arn = account.foundation_model_arn(model);
-    if !model.is_inference_profile() {
-        return json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "InvokeModel",
-                "Effect": "Allow",
-                "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-                "Resource": model_arn
-            }]
-        });
+    agent_permissions_for(account, &[model])
+}
+
+/// The agent's permissions for several models at once: while the agent moves from one
+/// model to another, the live alias still runs on the old one until it routes to the
+/// new version, so for that while the role must allow both.
+pub fn agent_permissions_for(account: &Account, models: &[&Model]) -> Value {
+    let mut invoke = Vec::new();
+    let mut profiles = Vec::new();
+    let mut behind_profiles = Vec::new();
+    for model in models {
+        let model_arn = account.foundation_model_arn(model);
+        if model.is_inference_profile() {
+            let profile_arn = account.inference_profile_arn(model.id());
+            push_new(&mut invoke, profile_arn.clone());
+            push_new(&mut profiles, profile_arn);
+            push_new(&mut behind_profiles, model_arn.clone());
+        }
+        push_new(&mut invoke, model_arn);
     }
-    let profile_arn = account.inference_profile_arn(model.id());
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "InvokeModel",
-                "Effect": "Allow",
-                "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-                "Resource": [profile_arn, model_arn]
-            },
-            {
-                "Sid": "ReadInferenceProfile",
-                "Effect": "Allow",
-                "Action": "bedrock:GetInferenceProfile",
-                "Resource": profile_arn
-            }
-        ]
-    })
+    let mut statements = vec![json!({
+        "Sid": "InvokeModel",
+        "Effect": "Allow",
+        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+        "Resource": one_or_many(invoke)
+    })];
+    if !profiles.is_empty() {
+        statements.push(json!({
+            "Sid": "ReadInferenceProfile",
+            "Effect": "Allow",
+            "Action": "bedrock:GetInferenceProfile",
+            "Resource": one_or_many(profiles)
+        }));
+        statements.push(json!({
+            "Sid": "ReadFoundationModel",
+            "Effect": "Allow",
+            "Action": "bedrock:GetFoundationModel",
+            "Resource": one_or_many(behind_profiles)
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn push_new(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// One resource as a string (as IAM shows it), several as a list.
+fn one_or_many(mut items: Vec<String>) -> Value {
+    if items.len() == 1 {
+        Value::String(items.remove(0))
+    } else {
+        json!(items)
+    }
 }
 
 /// Whether two policy documents say the same thing: IAM returns them with its own
@@ -305,6 +335,55 @@ mod tests {
         ] {
             assert!(actions.iter().any(|a| a == needed), "missing {needed}");
         }
+    }
+
+    #[test]
+    fn with_an_inference_profile_the_agent_may_read_the_foundation_model() {
+        let s = settings();
+        let doc = agent_permissions(&account(), &s.model);
+        let model = "arn:aws:bedrock:*::foundation-model/amazon.nova-micro-v1:0";
+        let reads: Vec<&Value> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|st| actions(&json!({"Statement": [st]})) == ["bedrock:GetFoundationModel"])
+            .collect();
+        assert_eq!(reads.len(), 1, "{doc}");
+        assert_eq!(
+            resources(&json!({"Statement": reads})),
+            vec![model.to_owned()]
+        );
+    }
+
+    #[test]
+    fn the_lambda_writes_to_its_log_group_but_cannot_create_one() {
+        let s = settings();
+        let doc = lambda_permissions(&account(), &s.names());
+        let actions = actions(&doc);
+        assert!(!actions.iter().any(|a| a == "logs:CreateLogGroup"), "{doc}");
+        for needed in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+            assert!(actions.iter().any(|a| a == needed), "missing {needed}");
+        }
+    }
+
+    #[test]
+    fn during_a_model_change_the_agent_may_use_both_models() {
+        let old = Model::new("us.amazon.nova-lite-v1:0");
+        let new = settings().model;
+        let doc = agent_permissions_for(&account(), &[&new, &old]);
+        no_wildcard_action(&doc);
+        let resources = resources(&doc);
+        for model in ["amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0"] {
+            let arn = format!("arn:aws:bedrock:*::foundation-model/{model}");
+            assert!(resources.contains(&arn), "{doc}");
+            let profile =
+                format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.{model}");
+            assert!(resources.contains(&profile), "{doc}");
+        }
+        assert!(same_policy(
+            &agent_permissions_for(&account(), &[&new]),
+            &agent_permissions(&account(), &new)
+        ));
     }
 
     #[test]

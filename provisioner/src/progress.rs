@@ -88,13 +88,6 @@ impl<T> Report for crate::deploy::Done<T> {
     }
 }
 
-impl<T> Report for (T, String) {
-    type Value = T;
-    fn split(self) -> (T, String) {
-        self
-    }
-}
-
 fn format_elapsed(d: Duration) -> String {
     if d < Duration::from_secs(60) {
         format!("{:.1}s", d.as_secs_f64())

@@ -34,6 +34,16 @@ impl Pacing {
         max: Duration::from_secs(10),
         timeout: Duration::from_secs(120),
     };
+
+    /// Retrying point-in-time recovery on a table created moments ago: DynamoDB turns its
+    /// continuous backups on by itself after `CreateTable` and refuses PITR until then
+    /// (`ContinuousBackupsUnavailableException`). Unconfirmed: AWS documents neither how
+    /// long that takes nor a status to poll; minutes at most is the reported experience.
+    pub const TABLE_BACKUPS: Pacing = Pacing {
+        first: Duration::from_secs(2),
+        max: Duration::from_secs(15),
+        timeout: Duration::from_secs(300),
+    };
 }
 
 /// What one look at a resource found.
@@ -77,6 +87,22 @@ where
 pub async fn retry_propagation<T, E, F, Fut>(
     pacing: Pacing,
     is_propagation: impl Fn(&E) -> bool,
+    call: F,
+) -> std::result::Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::result::Result<T, E>>,
+{
+    retry_while(pacing, "IAM has not propagated yet", is_propagation, call).await
+}
+
+/// Runs `call` again while it fails with an error `is_transient` recognises, within
+/// `pacing`; `why` names what is awaited, for the log. Any other error, or the last one,
+/// is returned as is.
+pub async fn retry_while<T, E, F, Fut>(
+    pacing: Pacing,
+    why: &str,
+    is_transient: impl Fn(&E) -> bool,
     mut call: F,
 ) -> std::result::Result<T, E>
 where
@@ -87,8 +113,8 @@ where
     let mut delay = pacing.first;
     loop {
         match call().await {
-            Err(e) if is_propagation(&e) && started.elapsed() + delay <= pacing.timeout => {
-                tracing::info!("IAM has not propagated yet; retrying in {delay:?}");
+            Err(e) if is_transient(&e) && started.elapsed() + delay <= pacing.timeout => {
+                tracing::info!("{why}; retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(pacing.max);
             }

@@ -19,16 +19,28 @@ use aws_sdk_bedrockagent::operation::list_agent_aliases::ListAgentAliasesOutput;
 use aws_sdk_bedrockagent::operation::list_agent_versions::ListAgentVersionsOutput;
 use aws_sdk_bedrockagent::operation::list_agents::ListAgentsOutput;
 use aws_sdk_bedrockagent::operation::prepare_agent::PrepareAgentOutput;
+use aws_sdk_bedrockagent::operation::update_agent::UpdateAgentOutput;
 use aws_sdk_bedrockagent::operation::update_agent_action_group::UpdateAgentActionGroupOutput;
 use aws_sdk_bedrockagent::types::{
     ActionGroupExecutor, ActionGroupState, ActionGroupSummary, Agent, AgentActionGroup, AgentAlias,
     AgentAliasRoutingConfigurationListItem, AgentAliasStatus, AgentAliasSummary, AgentStatus,
     AgentSummary, AgentVersionSummary,
 };
+use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupOutput;
+use aws_sdk_cloudwatchlogs::operation::delete_log_group::{
+    DeleteLogGroupError, DeleteLogGroupOutput,
+};
+use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput;
+use aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput;
+use aws_sdk_cloudwatchlogs::types::LogGroup;
 use aws_sdk_dynamodb::operation::create_table::CreateTableOutput;
+use aws_sdk_dynamodb::operation::delete_table::DeleteTableOutput;
 use aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput;
 use aws_sdk_dynamodb::operation::describe_table::{DescribeTableError, DescribeTableOutput};
-use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsOutput;
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
+use aws_sdk_dynamodb::operation::update_continuous_backups::{
+    UpdateContinuousBackupsError, UpdateContinuousBackupsOutput,
+};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, ContinuousBackupsDescription, ContinuousBackupsStatus, KeySchemaElement,
     KeyType, PointInTimeRecoveryDescription, PointInTimeRecoveryStatus, ScalarAttributeType,
@@ -50,11 +62,12 @@ use aws_sdk_lambda::operation::get_function_configuration::{
     GetFunctionConfigurationError, GetFunctionConfigurationOutput,
 };
 use aws_sdk_lambda::operation::get_policy::{GetPolicyError, GetPolicyOutput};
+use aws_sdk_lambda::operation::remove_permission::RemovePermissionOutput;
 use aws_sdk_lambda::types::{
     Architecture, EnvironmentResponse, LastUpdateStatus, LogFormat, LoggingConfig, Runtime, State,
 };
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -229,7 +242,11 @@ fn fast() -> Pacings {
         max: Duration::from_millis(100),
         timeout: Duration::from_secs(30),
     };
-    Pacings { status: p, iam: p }
+    Pacings {
+        status: p,
+        iam: p,
+        backups: p,
+    }
 }
 
 fn deployer(mocks: &Mocks, calls: &Calls, f: &Fixture) -> Deployer {
@@ -483,7 +500,7 @@ fn fresh_account(f: &Fixture) -> Mocks {
     let lambda_role = role(&names.lambda_role, &policy::lambda_trust());
     let agent_role = role(&names.agent_role, &policy::agent_trust(&account()));
     Mocks {
-        logs: Vec::new(),
+        logs: logs_absent(),
         sts: sts_rules(),
         dynamodb: vec![
             mock!(aws_sdk_dynamodb::Client::describe_table)
@@ -711,6 +728,11 @@ async fn up_on_a_fresh_account_creates_everything_in_order() {
         "GetRole",
         "CreateRole",
         "PutRolePolicy",
+        // the function's log group, with its retention (made before the function: its
+        // role may no longer create it)
+        "DescribeLogGroups",
+        "CreateLogGroup",
+        "PutRetentionPolicy",
         // 3. the function: two refusals while the role propagates, then Pending → Active
         "GetFunctionConfiguration",
         "CreateFunction",
@@ -718,12 +740,14 @@ async fn up_on_a_fresh_account_creates_everything_in_order() {
         "CreateFunction",
         "GetFunctionConfiguration",
         "GetFunctionConfiguration",
+        // the agent as it is (none yet), read before its role: a model change widens
+        // the role first
+        "ListAgents",
         // 4. the agent's role
         "GetRole",
         "CreateRole",
         "PutRolePolicy",
         // 5. the agent: one refusal while its role propagates, then CREATING → NOT_PREPARED
-        "ListAgents",
         "CreateAgent",
         "CreateAgent",
         "GetAgent",
@@ -776,7 +800,7 @@ fn complete_deployment(f: &Fixture) -> Mocks {
     let g = group(f);
     let permission = permission_policy(f);
     Mocks {
-        logs: Vec::new(),
+        logs: logs_present(Some(30)),
         sts: sts_rules(),
         dynamodb: vec![
             mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
@@ -908,11 +932,14 @@ async fn a_second_up_makes_no_create_or_update_call() {
         "DescribeContinuousBackups",
         "GetRole",
         "GetRolePolicy",
+        // the function's log group, found with its retention
+        "DescribeLogGroups",
         "GetFunctionConfiguration",
-        "GetRole",
-        "GetRolePolicy",
+        // the agent, read before its role (its model decides the role's policy)
         "ListAgents",
         "GetAgent",
+        "GetRole",
+        "GetRolePolicy",
         "ListAgentActionGroups",
         "GetAgentActionGroup",
         "GetPolicy",
@@ -939,7 +966,8 @@ async fn status_of_a_current_deployment_shows_no_drift() {
     let mocks = complete_deployment(&f);
     let report = deployer(&mocks, &calls, &f).status().await.unwrap();
     assert!(report.drift.is_empty(), "{:?}", report.drift);
-    assert_eq!(report.rows.len(), 8, "{:?}", report.rows);
+    // Nine rows: the function's log group has its own since `up` makes it.
+    assert_eq!(report.rows.len(), 9, "{:?}", report.rows);
     assert!(writes(&calls.list()).is_empty());
 }
 
@@ -1024,6 +1052,7 @@ async fn a_status_that_never_settles_times_out() {
         .with_pacing(Pacings {
             status: short,
             iam: short,
+            backups: short,
         })
         .up(Progress::Quiet)
         .await
@@ -1038,12 +1067,35 @@ async fn a_status_that_never_settles_times_out() {
     );
 }
 
-/// The caller lacking a permission is not IAM propagation: no retry.
+/// The caller lacking a permission is not IAM propagation: no retry. (With an agent role
+/// this run created, the same words can mean IAM propagating: see
+/// `a_new_agent_role_is_waited_for_even_when_bedrock_blames_the_caller`; here the role
+/// was there before.)
 #[tokio::test]
 async fn a_caller_without_permission_is_not_retried() {
     let f = fixture();
     let calls = Calls::default();
     let mut mocks = fresh_account(&f);
+    let names = f.settings.names();
+    let agent_role = role(&names.agent_role, &policy::agent_trust(&account()));
+    let agent_policy = policy::agent_permissions(&account(), &f.settings.model).to_string();
+    let agent_role_name = names.agent_role.clone();
+    mocks.iam.insert(
+        0,
+        mock!(aws_sdk_iam::Client::get_role)
+            .match_requests(move |r| r.role_name() == Some(agent_role_name.as_str()))
+            .then_output(move || GetRoleOutput::builder().role(agent_role.clone()).build()),
+    );
+    mocks.iam.push(
+        mock!(aws_sdk_iam::Client::get_role_policy).then_compute_output(move |r| {
+            GetRolePolicyOutput::builder()
+                .role_name(r.role_name().unwrap_or_default())
+                .policy_name(r.policy_name().unwrap_or_default())
+                .policy_document(percent_encode(&agent_policy))
+                .build()
+                .unwrap()
+        }),
+    );
     mocks.agent.insert(
         0,
         mock!(aws_sdk_bedrockagent::Client::create_agent).then_error(|| {
@@ -1146,6 +1198,9 @@ fn teardown_rules(f: &Fixture, mocks: &mut Mocks) {
     ];
     mocks.lambda = vec![mock!(aws_sdk_lambda::Client::delete_function)
         .then_output(|| DeleteFunctionOutput::builder().build())];
+    mocks.logs = vec![mock!(aws_sdk_cloudwatchlogs::Client::delete_log_group)
+        .match_requests(|r| r.log_group_name() == Some("/aws/lambda/hr-assistant-actions"))
+        .then_output(|| DeleteLogGroupOutput::builder().build())];
     let names = f.settings.names();
     let (lambda_role, agent_role) = (
         role(&names.lambda_role, &policy::lambda_trust()),
@@ -1205,6 +1260,8 @@ async fn down_removes_in_the_teardown_order() {
         "GetAgent",
         "GetAgent",
         "DeleteFunction",
+        // the function's log group goes with it (up makes it)
+        "DeleteLogGroup",
         "GetRole",
         "ListRolePolicies",
         "DeleteRolePolicy",
@@ -1225,7 +1282,11 @@ async fn a_second_down_is_a_no_op() {
     let f = fixture();
     let calls = Calls::default();
     let mocks = Mocks {
-        logs: Vec::new(),
+        logs: vec![mock!(aws_sdk_cloudwatchlogs::Client::delete_log_group).then_error(|| {
+            DeleteLogGroupError::ResourceNotFoundException(
+                aws_sdk_cloudwatchlogs::types::error::ResourceNotFoundException::builder().build(),
+            )
+        })],
         sts: sts_rules(),
         agent: vec![mock!(aws_sdk_bedrockagent::Client::list_agents)
             .then_output(|| ListAgentsOutput::builder().set_agent_summaries(Some(vec![])).build().unwrap())],
@@ -1251,6 +1312,8 @@ async fn a_second_down_is_a_no_op() {
             "GetCallerIdentity",
             "ListAgents",
             "DeleteFunction",
+            // the log group, already gone
+            "DeleteLogGroup",
             "DescribeTable",
             "GetRole",
             "GetRole"
@@ -1342,7 +1405,8 @@ async fn an_alias_behind_the_prepared_draft_moves_to_a_new_version() {
 }
 
 /// If AWS leaves the alias on its old version after the update, `up` stops with a clear
-/// error instead of updating it again on every run.
+/// error instead of updating it again on every run. (`up` now waits for the alias to
+/// move, so this test waits less long than the others before giving up.)
 #[tokio::test]
 async fn an_alias_that_does_not_move_is_an_error() {
     let f = fixture();
@@ -1364,7 +1428,18 @@ async fn an_alias_that_does_not_move_is_an_error() {
                 .build()
         }),
     );
-    let err = deployer(&mocks, &calls, &f)
+    let short = Pacing {
+        first: Duration::from_millis(5),
+        max: Duration::from_millis(20),
+        timeout: Duration::from_millis(300),
+    };
+    let err = Deployer::new(mocks.clients(&calls), f.settings.clone())
+        .unwrap()
+        .with_pacing(Pacings {
+            status: short,
+            iam: short,
+            backups: short,
+        })
         .up(Progress::Quiet)
         .await
         .unwrap_err();
@@ -1373,4 +1448,881 @@ async fn an_alias_that_does_not_move_is_an_error() {
         "{err}"
     );
     assert_eq!(calls.count("UpdateAgentAlias"), 1);
+}
+
+// --- CloudWatch Logs ------------------------------------------------------------------
+
+/// The function's log group.
+const LOG_GROUP: &str = "/aws/lambda/hr-assistant-actions";
+
+fn log_group(name: &str, retention: Option<i32>) -> LogGroup {
+    LogGroup::builder()
+        .log_group_name(name)
+        .set_retention_in_days(retention)
+        .build()
+}
+
+/// `DescribeLogGroups` by prefix also finds groups that only start like ours.
+fn logs_present(retention: Option<i32>) -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+            .match_requests(|r| r.log_group_name_prefix() == Some(LOG_GROUP))
+            .then_output(move || {
+                DescribeLogGroupsOutput::builder()
+                    .log_groups(log_group(LOG_GROUP, retention))
+                    .log_groups(log_group(&format!("{LOG_GROUP}-other"), None))
+                    .build()
+            }),
+        mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy)
+            .match_requests(|r| {
+                r.log_group_name() == Some(LOG_GROUP) && r.retention_in_days() == Some(30)
+            })
+            .then_output(|| PutRetentionPolicyOutput::builder().build()),
+    ]
+}
+
+fn logs_absent() -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+            .match_requests(|r| r.log_group_name_prefix() == Some(LOG_GROUP))
+            .then_output(|| {
+                DescribeLogGroupsOutput::builder()
+                    .log_groups(log_group(&format!("{LOG_GROUP}-other"), None))
+                    .build()
+            }),
+        mock!(aws_sdk_cloudwatchlogs::Client::create_log_group)
+            .match_requests(|r| r.log_group_name() == Some(LOG_GROUP))
+            .then_output(|| CreateLogGroupOutput::builder().build()),
+        mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy)
+            .match_requests(|r| {
+                r.log_group_name() == Some(LOG_GROUP) && r.retention_in_days() == Some(30)
+            })
+            .then_output(|| PutRetentionPolicyOutput::builder().build()),
+    ]
+}
+
+// --- point-in-time recovery ---------------------------------------------------------
+
+/// Right after `CreateTable`, DynamoDB may refuse point-in-time recovery because the
+/// table's continuous backups are still being turned on: `up` asks again for a while.
+#[tokio::test]
+async fn point_in_time_recovery_is_retried_while_backups_are_being_enabled() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = fresh_account(&f);
+    mocks.dynamodb.insert(
+        0,
+        mock!(aws_sdk_dynamodb::Client::update_continuous_backups)
+            .sequence()
+            .error(|| {
+                UpdateContinuousBackupsError::ContinuousBackupsUnavailableException(
+                    aws_sdk_dynamodb::types::error::ContinuousBackupsUnavailableException::builder(
+                    )
+                    .message("Backups are being enabled for the table")
+                    .meta(wire_meta(
+                        "ContinuousBackupsUnavailableException",
+                        "Backups are being enabled for the table",
+                    ))
+                    .build(),
+                )
+            })
+            .times(2)
+            .build(),
+    );
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(calls.count("UpdateContinuousBackups"), 3);
+}
+
+/// Right after its role is made, `CreateAgent` may be refused as if the caller lacked
+/// `bedrock:CreateAgent`: with a role this run created, that is IAM propagating.
+#[tokio::test]
+async fn a_new_agent_role_is_waited_for_even_when_bedrock_blames_the_caller() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = fresh_account(&f);
+    let creating = agent(&f, AgentStatus::Creating, None);
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::create_agent)
+            .sequence()
+            .error(|| {
+                CreateAgentError::AccessDeniedException(
+                    aws_sdk_bedrockagent::types::error::AccessDeniedException::builder()
+                        .message(CALLER_NOT_ALLOWED)
+                        .meta(wire_meta("AccessDeniedException", CALLER_NOT_ALLOWED))
+                        .build(),
+                )
+            })
+            .times(2)
+            .output(move || CreateAgentOutput::builder().agent(creating.clone()).build())
+            .build(),
+    );
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(calls.count("CreateAgent"), 3);
+}
+
+// --- CloudWatch Logs ------------------------------------------------------------------
+
+fn position(calls: &[String], op: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c == op)
+        .unwrap_or_else(|| panic!("no {op} in {calls:?}"))
+}
+
+/// `up` makes the function's log group, with a retention, before the function can write
+/// to it (the Lambda role may no longer create it).
+#[tokio::test]
+async fn up_creates_the_function_log_group_with_a_retention() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mocks = fresh_account(&f);
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    let list = calls.list();
+    for op in ["DescribeLogGroups", "CreateLogGroup", "PutRetentionPolicy"] {
+        assert_eq!(calls.count(op), 1, "{op} in {list:?}");
+    }
+    assert!(position(&list, "CreateLogGroup") < position(&list, "PutRetentionPolicy"));
+    assert!(position(&list, "PutRetentionPolicy") < position(&list, "CreateFunction"));
+}
+
+/// A log group kept for another period is drift, and `up` only sets the retention.
+#[tokio::test]
+async fn a_log_group_with_another_retention_is_drift_that_up_repairs() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    mocks.logs = logs_present(Some(7));
+    let report = deployer(&mocks, &calls, &f).status().await.unwrap();
+    assert!(
+        report
+            .drift
+            .iter()
+            .any(|d| d.to_string().contains(LOG_GROUP) && d.to_string().contains("30")),
+        "{:?}",
+        report.drift
+    );
+    let calls = Calls::default();
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(writes(&calls.list()), ["PutRetentionPolicy"]);
+}
+
+/// `down` deletes the log group after the function, and a missing one is no error.
+#[tokio::test]
+async fn down_deletes_the_function_log_group() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = Mocks {
+        sts: sts_rules(),
+        ..Mocks::default()
+    };
+    teardown_rules(&f, &mut mocks);
+    deployer(&mocks, &calls, &f)
+        .down(Progress::Quiet, false)
+        .await
+        .unwrap();
+    let list = calls.list();
+    assert_eq!(calls.count("DeleteLogGroup"), 1, "{list:?}");
+    assert!(position(&list, "DeleteFunction") < position(&list, "DeleteLogGroup"));
+}
+
+// --- a live agent: Bedrock as a small state machine -----------------------------------
+
+/// What `up` sets as the alias's description (how it recognises its own aliases).
+const OUR_ALIAS_DESCRIPTION: &str = "The version `provisioner invoke` talks to.";
+/// What `up` sets as the action group's description.
+const OUR_GROUP_DESCRIPTION: &str = "Vacation balances, bookings and cancellations.";
+
+/// Bedrock's control plane as state, for the tests where the order of changes matters.
+/// `UpdateAgent` changes the DRAFT; `PrepareAgent` stamps a new `preparedAt`, but the
+/// first `stale_gets` reads after it still show the agent as it was; `UpdateAgentAlias`
+/// cuts a new version, but the first `stale_alias_reads` reads still show the old routing.
+#[derive(Clone)]
+struct Live(Arc<Mutex<LiveState>>);
+
+struct LiveState {
+    agent: Agent,
+    before_prepare: Option<Agent>,
+    stale_gets: usize,
+    stale_gets_after_prepare: usize,
+    /// Besides TSTALIASID.
+    aliases: Vec<AgentAliasSummary>,
+    alias_version: String,
+    old_alias_version: String,
+    stale_alias_reads: usize,
+    stale_alias_reads_after_update: usize,
+    versions: Vec<(u32, DateTime)>,
+    groups: Vec<(ActionGroupSummary, ActionGroupState)>,
+    clock: i64,
+    /// Every write, with the id it was for.
+    log: Vec<String>,
+}
+
+impl Live {
+    fn new(f: &Fixture) -> Self {
+        let mut live_group = group_summary();
+        live_group.description = Some(OUR_GROUP_DESCRIPTION.into());
+        Live(Arc::new(Mutex::new(LiveState {
+            agent: agent(f, AgentStatus::Prepared, Some(t(2))),
+            before_prepare: None,
+            stale_gets: 0,
+            stale_gets_after_prepare: 0,
+            aliases: vec![described_alias(ALIAS_ID, "live", OUR_ALIAS_DESCRIPTION)],
+            alias_version: "1".into(),
+            old_alias_version: "1".into(),
+            stale_alias_reads: 0,
+            stale_alias_reads_after_update: 0,
+            versions: vec![(1, t(3))],
+            groups: vec![(live_group, ActionGroupState::Enabled)],
+            clock: 10,
+            log: Vec::new(),
+        })))
+    }
+
+    fn with(self, change: impl FnOnce(&mut LiveState)) -> Self {
+        change(&mut self.0.lock().unwrap());
+        self
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.0.lock().unwrap().log.clone()
+    }
+
+    fn rules(&self, f: &Fixture) -> Vec<Rule> {
+        let live_group = group(f);
+        let s = self.clone();
+        let list_agents =
+            mock!(aws_sdk_bedrockagent::Client::list_agents).then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                ListAgentsOutput::builder()
+                    .agent_summaries(agent_summary(st.agent.agent_status.clone()))
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let get_agent =
+            mock!(aws_sdk_bedrockagent::Client::get_agent).then_compute_output(move |_| {
+                let mut st = s.0.lock().unwrap();
+                let shown = match (&st.before_prepare, st.stale_gets) {
+                    (Some(old), n) if n > 0 => {
+                        let old = old.clone();
+                        st.stale_gets -= 1;
+                        old
+                    }
+                    _ => st.agent.clone(),
+                };
+                GetAgentOutput::builder().agent(shown).build()
+            });
+        let s = self.clone();
+        let update_agent =
+            mock!(aws_sdk_bedrockagent::Client::update_agent).then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                st.clock += 1;
+                let now = t(st.clock);
+                st.agent.foundation_model = r.foundation_model().map(str::to_owned);
+                st.agent.agent_status = AgentStatus::NotPrepared;
+                st.agent.updated_at = now;
+                st.log.push(format!(
+                    "UpdateAgent {}",
+                    r.foundation_model().unwrap_or_default()
+                ));
+                UpdateAgentOutput::builder().agent(st.agent.clone()).build()
+            });
+        let s = self.clone();
+        let prepare =
+            mock!(aws_sdk_bedrockagent::Client::prepare_agent).then_compute_output(move |_| {
+                let mut st = s.0.lock().unwrap();
+                st.clock += 1;
+                let now = t(st.clock);
+                st.before_prepare = Some(st.agent.clone());
+                st.stale_gets = st.stale_gets_after_prepare;
+                st.agent.agent_status = AgentStatus::Prepared;
+                st.agent.prepared_at = Some(now);
+                st.log.push("PrepareAgent".into());
+                PrepareAgentOutput::builder()
+                    .agent_id(AGENT_ID)
+                    .agent_status(AgentStatus::Preparing)
+                    .agent_version("DRAFT")
+                    .prepared_at(now)
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let list_groups = mock!(aws_sdk_bedrockagent::Client::list_agent_action_groups)
+            .then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                ListAgentActionGroupsOutput::builder()
+                    .set_action_group_summaries(Some(
+                        st.groups.iter().map(|(g, _)| g.clone()).collect(),
+                    ))
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let get_group = mock!(aws_sdk_bedrockagent::Client::get_agent_action_group)
+            .then_compute_output(move |r| {
+                let st = s.0.lock().unwrap();
+                let mut g = live_group.clone();
+                if let Some((summary, state)) = st
+                    .groups
+                    .iter()
+                    .find(|(g, _)| Some(g.action_group_id()) == r.action_group_id())
+                {
+                    g.action_group_id = summary.action_group_id.clone();
+                    g.action_group_name = summary.action_group_name.clone();
+                    g.description = summary.description.clone();
+                    g.action_group_state = state.clone();
+                }
+                GetAgentActionGroupOutput::builder()
+                    .agent_action_group(g)
+                    .build()
+            });
+        let s = self.clone();
+        let update_group = mock!(aws_sdk_bedrockagent::Client::update_agent_action_group)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.action_group_id().unwrap_or_default().to_owned();
+                let state = r
+                    .action_group_state()
+                    .cloned()
+                    .unwrap_or(ActionGroupState::Enabled);
+                st.log
+                    .push(format!("UpdateAgentActionGroup {id} {}", state.as_str()));
+                if let Some(entry) = st.groups.iter_mut().find(|(g, _)| g.action_group_id == id) {
+                    entry.1 = state;
+                }
+                UpdateAgentActionGroupOutput::builder().build()
+            });
+        let s = self.clone();
+        let delete_group = mock!(aws_sdk_bedrockagent::Client::delete_agent_action_group)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.action_group_id().unwrap_or_default().to_owned();
+                st.log.push(format!("DeleteAgentActionGroup {id}"));
+                st.groups.retain(|(g, _)| g.action_group_id != id);
+                DeleteAgentActionGroupOutput::builder().build()
+            });
+        let s = self.clone();
+        let list_aliases = mock!(aws_sdk_bedrockagent::Client::list_agent_aliases)
+            .then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                let mut all = vec![alias_summary(TEST_ALIAS, "AgentTestAlias")];
+                all.extend(st.aliases.iter().cloned());
+                ListAgentAliasesOutput::builder()
+                    .set_agent_alias_summaries(Some(all))
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let get_alias =
+            mock!(aws_sdk_bedrockagent::Client::get_agent_alias).then_compute_response(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.agent_alias_id().unwrap_or_default().to_owned();
+                let Some(summary) = st.aliases.iter().find(|a| a.agent_alias_id == id).cloned()
+                else {
+                    return MockResponse::Error(GetAgentAliasError::ResourceNotFoundException(
+                        aws_sdk_bedrockagent::types::error::ResourceNotFoundException::builder()
+                            .build(),
+                    ));
+                };
+                let version = if id != ALIAS_ID {
+                    "1".to_owned()
+                } else if st.stale_alias_reads > 0 {
+                    st.stale_alias_reads -= 1;
+                    st.old_alias_version.clone()
+                } else {
+                    st.alias_version.clone()
+                };
+                let mut a = alias(AgentAliasStatus::Prepared, &version);
+                a.agent_alias_id = summary.agent_alias_id.clone();
+                a.agent_alias_name = summary.agent_alias_name.clone();
+                a.description = summary.description.clone();
+                MockResponse::Output(GetAgentAliasOutput::builder().agent_alias(a).build())
+            });
+        let s = self.clone();
+        let update_alias = mock!(aws_sdk_bedrockagent::Client::update_agent_alias)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                st.clock += 1;
+                let now = t(st.clock);
+                st.old_alias_version = st.alias_version.clone();
+                st.alias_version = match r
+                    .routing_configuration()
+                    .first()
+                    .and_then(|c| c.agent_version())
+                {
+                    Some(v) => v.to_owned(),
+                    None => {
+                        let next = st.versions.iter().map(|(n, _)| *n).max().unwrap_or(0) + 1;
+                        st.versions.push((next, now));
+                        next.to_string()
+                    }
+                };
+                st.stale_alias_reads = st.stale_alias_reads_after_update;
+                let entry = format!(
+                    "UpdateAgentAlias {} -> {}",
+                    r.agent_alias_id().unwrap_or_default(),
+                    st.alias_version
+                );
+                st.log.push(entry);
+                aws_sdk_bedrockagent::operation::update_agent_alias::UpdateAgentAliasOutput::builder()
+                    .agent_alias(alias(AgentAliasStatus::Updating, &st.old_alias_version))
+                    .build()
+            });
+        let s = self.clone();
+        let delete_alias = mock!(aws_sdk_bedrockagent::Client::delete_agent_alias)
+            .then_compute_output(move |r| {
+                let mut st = s.0.lock().unwrap();
+                let id = r.agent_alias_id().unwrap_or_default().to_owned();
+                st.log.push(format!("DeleteAgentAlias {id}"));
+                st.aliases.retain(|a| a.agent_alias_id != id);
+                DeleteAgentAliasOutput::builder()
+                    .agent_id(AGENT_ID)
+                    .agent_alias_id(id)
+                    .agent_alias_status(AgentAliasStatus::Deleting)
+                    .build()
+                    .unwrap()
+            });
+        let s = self.clone();
+        let list_versions = mock!(aws_sdk_bedrockagent::Client::list_agent_versions)
+            .then_compute_output(move |_| {
+                let st = s.0.lock().unwrap();
+                ListAgentVersionsOutput::builder()
+                    .set_agent_version_summaries(Some(
+                        st.versions
+                            .iter()
+                            .map(|(n, at)| {
+                                AgentVersionSummary::builder()
+                                    .agent_name("hr-assistant")
+                                    .agent_status(AgentStatus::Prepared)
+                                    .agent_version(n.to_string())
+                                    .created_at(*at)
+                                    .updated_at(*at)
+                                    .build()
+                                    .unwrap()
+                            })
+                            .collect(),
+                    ))
+                    .build()
+                    .unwrap()
+            });
+        vec![
+            list_agents,
+            get_agent,
+            update_agent,
+            prepare,
+            list_groups,
+            get_group,
+            update_group,
+            delete_group,
+            list_aliases,
+            get_alias,
+            update_alias,
+            delete_alias,
+            list_versions,
+        ]
+    }
+}
+
+const TEST_ALIAS: &str = "TSTALIASID";
+
+fn described_alias(id: &str, name: &str, description: &str) -> AgentAliasSummary {
+    let mut a = alias_summary(id, name);
+    a.description = Some(description.into());
+    a
+}
+
+/// The first `GetAgent` after `PrepareAgent` can still show the old PREPARED status with
+/// the old `preparedAt`: `up` waits for a `preparedAt` newer than before its prepare.
+#[tokio::test]
+async fn up_waits_for_its_own_prepare_not_an_older_prepared_status() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    // The action group changed after the last prepare: a prepare is due.
+    let live = Live::new(&f).with(|st| {
+        st.groups[0].0.updated_at = t(5);
+        st.stale_gets_after_prepare = 1;
+    });
+    mocks.agent = live.rules(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    let list = calls.list();
+    let after_prepare = &list[position(&list, "PrepareAgent") + 1..];
+    let gets = after_prepare
+        .iter()
+        .take_while(|c| *c == "GetAgent")
+        .count();
+    assert_eq!(gets, 2, "{list:?}");
+    assert_eq!(outputs.agent_version, "2");
+}
+
+/// Right after `UpdateAgentAlias`, the alias can still read PREPARED on its old version:
+/// `up` waits until it routes to the new one.
+#[tokio::test]
+async fn up_waits_for_the_alias_to_route_to_the_new_version() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    // Prepared after version 1 was cut: the alias must move to a new version.
+    let live = Live::new(&f).with(|st| {
+        st.agent.prepared_at = Some(t(5));
+        st.stale_alias_reads_after_update = 2;
+    });
+    mocks.agent = live.rules(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(outputs.agent_version, "2");
+    assert_eq!(live.log(), ["UpdateAgentAlias ALIAS00001 -> 2"]);
+}
+
+/// The model the live alias's version uses.
+const OLD_MODEL: &str = "us.amazon.nova-lite-v1:0";
+
+/// A model change never leaves the live alias without its model: the agent role first
+/// allows both models, and only once the alias routes to the new version the new one.
+#[tokio::test]
+async fn a_model_change_widens_the_agent_role_first_and_narrows_it_last() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let live = Live::new(&f).with(|st| st.agent.foundation_model = Some(OLD_MODEL.into()));
+    mocks.agent = live.rules(&f);
+    let names = f.settings.names();
+    let old_policy = policy::agent_permissions(&account(), &Model::new(OLD_MODEL));
+    let lambda_policy = policy::lambda_permissions(&account(), &names);
+    // IAM as state: what was put last is what is read.
+    let documents: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let (lambda_role, agent_role) = (
+        role(&names.lambda_role, &policy::lambda_trust()),
+        role(&names.agent_role, &policy::agent_trust(&account())),
+    );
+    let put = documents.clone();
+    let read = documents.clone();
+    let lambda_role_name = names.lambda_role.clone();
+    mocks.iam = vec![
+        mock!(aws_sdk_iam::Client::get_role).then_compute_output(move |r| {
+            let role = if r.role_name() == Some(lambda_role.role_name()) {
+                lambda_role.clone()
+            } else {
+                agent_role.clone()
+            };
+            GetRoleOutput::builder().role(role).build()
+        }),
+        mock!(aws_sdk_iam::Client::get_role_policy).then_compute_output(move |r| {
+            let role = r.role_name().unwrap_or_default().to_owned();
+            let doc = read
+                .lock()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|(name, _)| *name == role)
+                .map(|(_, d)| d.clone())
+                .unwrap_or_else(|| {
+                    if role == lambda_role_name {
+                        lambda_policy.to_string()
+                    } else {
+                        old_policy.to_string()
+                    }
+                });
+            GetRolePolicyOutput::builder()
+                .role_name(role)
+                .policy_name(r.policy_name().unwrap_or_default())
+                .policy_document(percent_encode(&doc))
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_iam::Client::put_role_policy).then_compute_output(move |r| {
+            put.lock().unwrap().push((
+                r.role_name().unwrap_or_default().to_owned(),
+                r.policy_document().unwrap_or_default().to_owned(),
+            ));
+            PutRolePolicyOutput::builder().build()
+        }),
+    ];
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(outputs.agent_version, "2");
+    let list = writes(&calls.list());
+    assert_eq!(
+        list,
+        [
+            "PutRolePolicy",
+            "UpdateAgent",
+            "PrepareAgent",
+            "UpdateAgentAlias",
+            "PutRolePolicy"
+        ]
+    );
+    let docs = documents.lock().unwrap().clone();
+    assert!(docs.iter().all(|(r, _)| *r == names.agent_role), "{docs:?}");
+    let old_model = "arn:aws:bedrock:*::foundation-model/amazon.nova-lite-v1:0";
+    let new_model = "arn:aws:bedrock:*::foundation-model/amazon.nova-micro-v1:0";
+    let first: serde_json::Value = serde_json::from_str(&docs[0].1).unwrap();
+    let last: serde_json::Value = serde_json::from_str(&docs[1].1).unwrap();
+    let first_resources = policy::resources(&first);
+    assert!(first_resources.iter().any(|r| r == old_model), "{first}");
+    assert!(first_resources.iter().any(|r| r == new_model), "{first}");
+    assert!(policy::same_policy(
+        &last,
+        &policy::agent_permissions(&account(), &f.settings.model)
+    ));
+}
+
+// --- the Lambda permission ------------------------------------------------------------
+
+fn permission_policy_with(sid: &str, agent_id: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hr-assistant-actions",
+            "Condition": {
+                "ArnLike": {"AWS:SourceArn": account().agent_arn(agent_id)},
+                "StringEquals": {"AWS:SourceAccount": ACCOUNT}
+            }
+        }]
+    })
+    .to_string()
+}
+
+/// A statement for another agent (a re-created one) is replaced without a gap: the new
+/// statement is added under a new id first, then the old one removed.
+#[tokio::test]
+async fn a_permission_for_another_agent_is_replaced_add_first() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let sid = f.settings.names().permission_sid;
+    let doc = permission_policy_with(&sid, "OLDAGENT01");
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (added, removed) = (seen.clone(), seen.clone());
+    mocks.lambda.insert(
+        0,
+        mock!(aws_sdk_lambda::Client::get_policy)
+            .then_output(move || GetPolicyOutput::builder().policy(doc.clone()).build()),
+    );
+    mocks.lambda.push(
+        mock!(aws_sdk_lambda::Client::add_permission).then_compute_output(move |r| {
+            added.lock().unwrap().push(format!(
+                "add {} {}",
+                r.statement_id().unwrap_or_default(),
+                r.source_arn().unwrap_or_default()
+            ));
+            AddPermissionOutput::builder().build()
+        }),
+    );
+    mocks.lambda.push(
+        mock!(aws_sdk_lambda::Client::remove_permission).then_compute_output(move |r| {
+            removed
+                .lock()
+                .unwrap()
+                .push(format!("remove {}", r.statement_id().unwrap_or_default()));
+            RemovePermissionOutput::builder().build()
+        }),
+    );
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        [
+            format!("add {sid}-{AGENT_ID} {}", account().agent_arn(AGENT_ID)),
+            format!("remove {sid}"),
+        ]
+    );
+}
+
+/// A statement `up` added under a suffixed id is recognised as ours by its prefix.
+#[tokio::test]
+async fn a_suffixed_permission_statement_is_recognised_as_ours() {
+    let f = fixture();
+    let mut mocks = complete_deployment(&f);
+    let sid = format!("{}-{AGENT_ID}", f.settings.names().permission_sid);
+    let doc = permission_policy_with(&sid, AGENT_ID);
+    mocks.lambda.insert(
+        0,
+        mock!(aws_sdk_lambda::Client::get_policy)
+            .then_output(move || GetPolicyOutput::builder().policy(doc.clone()).build()),
+    );
+    let calls = Calls::default();
+    let report = deployer(&mocks, &calls, &f).status().await.unwrap();
+    assert!(report.drift.is_empty(), "{:?}", report.drift);
+    let calls = Calls::default();
+    deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert!(writes(&calls.list()).is_empty(), "{:?}", calls.list());
+}
+
+fn described_group(id: &str, name: &str, description: &str) -> ActionGroupSummary {
+    let mut g = group_summary();
+    g.action_group_id = id.into();
+    g.action_group_name = name.into();
+    g.description = Some(description.into());
+    g
+}
+
+// --- renamed aliases and action groups ------------------------------------------------
+
+/// After a rename, the alias and the action group this tool made under the old names go
+/// (the group disabled first, so it is never left enabled); those someone else made stay.
+#[tokio::test]
+async fn renamed_aliases_and_action_groups_of_ours_are_removed() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = complete_deployment(&f);
+    let live = Live::new(&f).with(|st| {
+        st.aliases.push(described_alias(
+            "ALIAS00002",
+            "old-live",
+            OUR_ALIAS_DESCRIPTION,
+        ));
+        st.aliases
+            .push(described_alias("ALIAS00003", "someone", "Their own alias."));
+        st.groups.push((
+            described_group("GROUP00002", "old-vacations", OUR_GROUP_DESCRIPTION),
+            ActionGroupState::Enabled,
+        ));
+        st.groups.push((
+            described_group("GROUP00003", "theirs", "Their own tools."),
+            ActionGroupState::Enabled,
+        ));
+    });
+    mocks.agent = live.rules(&f);
+    let outputs = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap();
+    assert_eq!(outputs.alias_id, ALIAS_ID);
+    assert_eq!(
+        live.log(),
+        [
+            "UpdateAgentActionGroup GROUP00002 DISABLED",
+            "DeleteAgentActionGroup GROUP00002",
+            "PrepareAgent",
+            "UpdateAgentAlias ALIAS00001 -> 2",
+            "DeleteAgentAlias ALIAS00002",
+        ]
+    );
+}
+
+// --- Agents Classic closed ------------------------------------------------------------
+
+const MAINTENANCE_MODE: &str = "Bedrock Agents is in Maintenance Mode. New agent creation is not available for accounts without prior service usage";
+
+/// When Agents Classic refuses new agents, `up` removes what this run made (in reverse
+/// order; the table only because this run made it and it is empty) and says so.
+#[tokio::test]
+async fn a_closed_classic_removes_what_this_run_created() {
+    let f = fixture();
+    let calls = Calls::default();
+    let mut mocks = fresh_account(&f);
+    mocks.agent.insert(
+        0,
+        mock!(aws_sdk_bedrockagent::Client::create_agent).then_error(|| {
+            CreateAgentError::AccessDeniedException(
+                aws_sdk_bedrockagent::types::error::AccessDeniedException::builder()
+                    .message(MAINTENANCE_MODE)
+                    .meta(wire_meta("AccessDeniedException", MAINTENANCE_MODE))
+                    .build(),
+            )
+        }),
+    );
+    mocks.iam.extend([
+        mock!(aws_sdk_iam::Client::list_role_policies).then_compute_output(|r| {
+            let policy = if r.role_name() == Some("hr-assistant-lambda") {
+                "table-and-logs"
+            } else {
+                "model-access"
+            };
+            ListRolePoliciesOutput::builder()
+                .policy_names(policy)
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_iam::Client::delete_role_policy)
+            .then_output(|| DeleteRolePolicyOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::list_attached_role_policies)
+            .then_output(|| ListAttachedRolePoliciesOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::delete_role).then_output(|| DeleteRoleOutput::builder().build()),
+    ]);
+    mocks.lambda.push(
+        mock!(aws_sdk_lambda::Client::delete_function)
+            .then_output(|| DeleteFunctionOutput::builder().build()),
+    );
+    mocks.logs.push(
+        mock!(aws_sdk_cloudwatchlogs::Client::delete_log_group)
+            .match_requests(|r| r.log_group_name() == Some(LOG_GROUP))
+            .then_output(|| DeleteLogGroupOutput::builder().build()),
+    );
+    mocks.dynamodb.extend([
+        mock!(aws_sdk_dynamodb::Client::scan)
+            .then_output(|| ScanOutput::builder().count(0).scanned_count(0).build()),
+        mock!(aws_sdk_dynamodb::Client::delete_table)
+            .then_output(|| DeleteTableOutput::builder().build()),
+    ]);
+    let err = deployer(&mocks, &calls, &f)
+        .up(Progress::Quiet)
+        .await
+        .unwrap_err();
+    let list = calls.list();
+    let after = &list[position(&list, "CreateAgent")..];
+    assert_eq!(
+        after,
+        [
+            "CreateAgent",
+            // the agent role
+            "ListRolePolicies",
+            "DeleteRolePolicy",
+            "ListAttachedRolePolicies",
+            "DeleteRole",
+            // the function, then its log group
+            "DeleteFunction",
+            "DeleteLogGroup",
+            // the Lambda role
+            "ListRolePolicies",
+            "DeleteRolePolicy",
+            "ListAttachedRolePolicies",
+            "DeleteRole",
+            // the table: empty, so it goes
+            "Scan",
+            "DeleteTable",
+        ]
+    );
+    match &err {
+        Error::ClassicClosed { message, cleanup } => {
+            assert_eq!(message, MAINTENANCE_MODE);
+            assert_eq!(
+                cleanup,
+                "; removed what this run had created (table hr-vacations, roles hr-assistant-lambda and AmazonBedrockExecutionRoleForAgents_hr-assistant, log group /aws/lambda/hr-assistant-actions, function hr-assistant-actions)"
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert!(err.to_string().contains("--platform agentcore"), "{err}");
+    assert_eq!(provisioner::exit::of_error(&err), 5);
 }

@@ -549,7 +549,13 @@ async fn check_deployed(c: &Clients, s: &Settings, package: &LambdaPackage) -> S
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["Sid"] == names.permission_sid.as_str())
+        // Ours by its id's prefix (`<name>-bedrock-agent-<agent id>`): a replacement is
+        // added under a new id before the old one goes.
+        .find(|s| {
+            s["Sid"]
+                .as_str()
+                .is_some_and(|sid| sid.starts_with(names.permission_sid.as_str()))
+        })
         .expect("statement");
     assert_eq!(st["Principal"]["Service"], "bedrock.amazonaws.com");
     assert_eq!(
@@ -602,6 +608,14 @@ async fn check_removed(c: &Clients, s: &Settings) {
             .is_some_and(|e| e.is_resource_not_found_exception()),
         "function remains"
     );
+    let groups = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/lambda/{}", names.function))
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.log_groups().is_empty(), "log group remains");
     let agents = c.agent.list_agents().send().await.unwrap();
     assert!(
         !agents
@@ -647,15 +661,33 @@ async fn up_status_up_invoke_down_down_against_ministack() {
         &provisioner(&ministack, dir.path(), &["up", "--lambda-zip", zip_arg]),
         "up",
     );
-    assert_eq!(stderr.matches(": created").count(), 8, "{stderr}");
+    // Eight resources and the function's log group.
+    assert_eq!(stderr.matches(": created").count(), 9, "{stderr}");
     let agent_id = check_deployed(&c, &s, &package).await;
     assert!(stdout.contains(&agent_id), "{stdout}");
     let state: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join(format!(".provisioner/{NAME}.json"))).unwrap(),
     )
     .unwrap();
-    assert_eq!(state["agent_id"], Value::from(agent_id.clone()));
-    assert_eq!(state["region"], REGION);
+    assert_eq!(state["platform"], "classic");
+    assert_eq!(state["classic"]["agent_id"], Value::from(agent_id.clone()));
+    assert_eq!(state["classic"]["region"], REGION);
+    assert_eq!(state["settings"]["lambda_zip"], zip_arg);
+    let retention = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/lambda/{}", s.names().function))
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .first()
+        .and_then(|g| g.retention_in_days());
+    assert_eq!(
+        retention,
+        Some(30),
+        "the function's log group and its retention"
+    );
 
     // status: every resource, no drift.
     let (stdout, _) = ok(
@@ -686,7 +718,7 @@ async fn up_status_up_invoke_down_down_against_ministack() {
             && !stderr.contains(": prepared"),
         "{stderr}"
     );
-    assert_eq!(stderr.matches(": unchanged").count(), 8, "{stderr}");
+    assert_eq!(stderr.matches(": unchanged").count(), 9, "{stderr}");
     assert!(stderr.contains("already prepared"), "{stderr}");
     let updated_after = c
         .agent

@@ -1,29 +1,82 @@
 //! Step 9: the alias, on a version of the prepared agent.
 
+use aws_sdk_bedrockagent::operation::get_agent_alias::GetAgentAliasError;
 use aws_sdk_bedrockagent::types::{
-    Agent, AgentAliasRoutingConfigurationListItem, AgentAliasStatus,
+    Agent, AgentAliasRoutingConfigurationListItem, AgentAliasStatus, AgentAliasSummary,
 };
 use aws_smithy_types::DateTime;
 
+use super::agent::Leftovers;
 use super::up::AgentRef;
-use super::{reasons, Change, Deployer, TEST_ALIAS_ID};
-use crate::error::{Error, Result};
+use super::{reasons, Change, Deployer, Done, TEST_ALIAS_ID};
+use crate::error::{found, Error, Result};
 use crate::wait::{self, Poll};
 
+/// The alias as `up` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct AliasRef {
+    /// Its id (what `InvokeAgent` takes).
+    pub id: String,
+    /// Its ARN.
+    pub arn: String,
+    /// The agent version it routes to.
+    pub version: String,
+}
+
+/// The description `up` gives its alias: how it knows the aliases it made.
+pub(crate) const ALIAS_DESCRIPTION: &str = "The version `provisioner invoke` talks to.";
+
 impl Deployer {
+    /// Our alias, on the prepared agent's latest version; then the aliases this tool
+    /// made under an earlier name removed (once ours is ready). Aliases someone else
+    /// made, and the built-in test alias, are left alone; the first named in the note.
     pub(super) async fn ensure_alias(
         &self,
         agent: Option<&AgentRef>,
         prepared_now: bool,
-    ) -> Result<(Option<(String, String, String)>, String)> {
+    ) -> Result<Done<Option<AliasRef>>> {
         let Some(agent) = agent else {
-            return Ok((None, Change::WouldCreate.to_string()));
+            return Ok(Done::new(None, Change::WouldCreate));
         };
+        let aliases = self.alias_summaries(&agent.id).await?;
+        let existing = aliases
+            .iter()
+            .find(|a| a.agent_alias_name() == self.names.alias)
+            .map(|a| a.agent_alias_id().to_owned());
+        let mut done = self
+            .ensure_named_alias(agent, prepared_now, existing)
+            .await?;
+        let found = Leftovers::of(
+            aliases
+                .iter()
+                .map(|a| (a.agent_alias_id(), a.agent_alias_name(), a.description())),
+            &self.names.alias,
+            ALIAS_DESCRIPTION,
+        );
+        let mut notes = Vec::new();
+        for (id, name) in &found.ours {
+            if self.dry_run {
+                notes.push(format!("would remove {name} (an earlier name)"));
+            } else {
+                self.delete_alias(&agent.id, id).await?;
+                notes.push(format!("removed {name} (an earlier name)"));
+            }
+        }
+        notes.extend(found.others_note());
+        done.change = done.change.with_notes(notes);
+        Ok(done)
+    }
+
+    async fn ensure_named_alias(
+        &self,
+        agent: &AgentRef,
+        prepared_now: bool,
+        existing: Option<String>,
+    ) -> Result<Done<Option<AliasRef>>> {
         let agents = &self.clients.agent;
-        let existing = self.find_alias(&agent.id).await?;
         let Some(alias_id) = existing else {
             if self.dry_run {
-                return Ok((None, Change::WouldCreate.to_string()));
+                return Ok(Done::new(None, Change::WouldCreate));
             }
             // Without a routing configuration, AWS snapshots the prepared DRAFT as a new
             // numbered version and points the alias at it.
@@ -31,7 +84,7 @@ impl Deployer {
                 .create_agent_alias()
                 .agent_id(&agent.id)
                 .agent_alias_name(&self.names.alias)
-                .description("The version `provisioner invoke` talks to.")
+                .description(ALIAS_DESCRIPTION)
                 .send()
                 .await
                 .map_err(|e| Error::aws("CreateAgentAlias", e))?;
@@ -40,7 +93,7 @@ impl Deployer {
                 .map(|a| a.agent_alias_id)
                 .unwrap_or_default();
             let alias = self.wait_alias_prepared(&agent.id, &id).await?;
-            return Ok((Some(alias), Change::Created.to_string()));
+            return Ok(Done::new(Some(alias), Change::Created));
         };
 
         let (current_version, _) = self.alias_version(&agent.id, &alias_id).await?;
@@ -58,7 +111,7 @@ impl Deployer {
             } else {
                 self.wait_alias_prepared(&agent.id, &alias_id).await?
             };
-            return Ok((Some(alias), Change::Unchanged.to_string()));
+            return Ok(Done::new(Some(alias), Change::Unchanged));
         };
         let why = match &plan {
             AliasPlan::NewVersion => "point at a new version of the prepared draft".to_owned(),
@@ -66,7 +119,7 @@ impl Deployer {
         };
         if self.dry_run {
             let alias = self.alias_outputs(&agent.id, &alias_id).await?;
-            return Ok((Some(alias), Change::WouldUpdate(vec![why]).to_string()));
+            return Ok(Done::new(Some(alias), Change::WouldUpdate(vec![why])));
         }
         self.wait_alias_prepared(&agent.id, &alias_id).await?;
         let mut update = agents
@@ -74,7 +127,7 @@ impl Deployer {
             .agent_id(&agent.id)
             .agent_alias_id(&alias_id)
             .agent_alias_name(&self.names.alias)
-            .description("The version `provisioner invoke` talks to.");
+            .description(ALIAS_DESCRIPTION);
         if let AliasPlan::Version(v) = &plan {
             update = update.routing_configuration(
                 AgentAliasRoutingConfigurationListItem::builder()
@@ -86,23 +139,41 @@ impl Deployer {
             .send()
             .await
             .map_err(|e| Error::aws("UpdateAgentAlias", e))?;
-        let alias = self.wait_alias_prepared(&agent.id, &alias_id).await?;
-        // Updating an alias without a routing configuration should cut a new version
-        // (as creating one does). If the alias still routes to the old one, every later
-        // `up` would try again: stop and say so instead.
-        if plan == AliasPlan::NewVersion
-            && current_version.is_some()
-            && current_version.as_deref() == Some(alias.2.as_str())
-        {
-            return Err(Error::Conflict {
-                what: format!("alias {}", self.names.alias),
-                problem: format!(
-                    "it still routes to version {} after the update; point it at a new version in the console, then run `provisioner status`",
-                    alias.2
-                ),
-            });
-        }
-        Ok((Some(alias), Change::Updated(vec![why]).to_string()))
+        // Right after the update the alias can still read PREPARED on its old version:
+        // wait until it routes where the plan says. Without a routing configuration the
+        // update should cut a new version (as creating an alias does), numbered above
+        // every version there was. If it never moves, every later `up` would try again:
+        // stop and say so instead.
+        let floor = latest
+            .map(|(n, _)| n)
+            .into_iter()
+            .chain(current_version.as_deref().and_then(|v| v.parse().ok()))
+            .max()
+            .unwrap_or(0);
+        let routed = self
+            .wait_alias(&agent.id, &alias_id, |version| match &plan {
+                AliasPlan::Version(v) => version == v,
+                // An alias that routed to no version before (AWS always reports one; an
+                // emulator may not) has nothing to compare with: PREPARED is enough.
+                AliasPlan::NewVersion => {
+                    current_version.is_none() || version.parse::<u32>().is_ok_and(|n| n > floor)
+                }
+            })
+            .await;
+        let alias = match routed {
+            Ok(alias) => alias,
+            Err(Error::Timeout { .. }) => {
+                return Err(Error::Conflict {
+                    what: format!("alias {}", self.names.alias),
+                    problem: format!(
+                        "it still routes to version {} after the update; point it at a new version in the console, then run `provisioner status`",
+                        current_version.as_deref().unwrap_or("none")
+                    ),
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Done::new(Some(alias), Change::Updated(vec![why])))
     }
 
     pub(crate) async fn find_alias(&self, agent_id: &str) -> Result<Option<String>> {
@@ -114,8 +185,57 @@ impl Deployer {
             .map(|(id, _)| id))
     }
 
+    /// Deletes an alias and waits until it is gone (already gone is fine).
+    pub(super) async fn delete_alias(&self, agent_id: &str, alias_id: &str) -> Result<()> {
+        let agents = &self.clients.agent;
+        let answer = agents
+            .delete_agent_alias()
+            .agent_id(agent_id)
+            .agent_alias_id(alias_id)
+            .send()
+            .await;
+        found("DeleteAgentAlias", answer, |e| {
+            e.is_resource_not_found_exception()
+        })?;
+        let what = format!("alias {alias_id} to be deleted");
+        wait::until(self.pacing.status, &what, || async {
+            let answer = agents
+                .get_agent_alias()
+                .agent_id(agent_id)
+                .agent_alias_id(alias_id)
+                .send()
+                .await;
+            Ok(
+                match found(
+                    "GetAgentAlias",
+                    answer,
+                    GetAgentAliasError::is_resource_not_found_exception,
+                )? {
+                    None => Poll::Ready(()),
+                    Some(out) => Poll::Pending(
+                        out.agent_alias
+                            .map(|a| a.agent_alias_status.as_str().to_owned())
+                            .unwrap_or_default(),
+                    ),
+                },
+            )
+        })
+        .await
+    }
+
     /// Every alias of the agent but the built-in test alias: (id, name).
     pub(crate) async fn list_aliases(&self, agent_id: &str) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .alias_summaries(agent_id)
+            .await?
+            .into_iter()
+            .map(|a| (a.agent_alias_id, a.agent_alias_name))
+            .collect())
+    }
+
+    /// Every alias of the agent but the built-in test alias (`ListAgentAliases`, every
+    /// page).
+    pub(crate) async fn alias_summaries(&self, agent_id: &str) -> Result<Vec<AgentAliasSummary>> {
         let mut pages = self
             .clients
             .agent
@@ -130,12 +250,7 @@ impl Deployer {
                 page.agent_alias_summaries()
                     .iter()
                     .filter(|a| a.agent_alias_id() != TEST_ALIAS_ID)
-                    .map(|a| {
-                        (
-                            a.agent_alias_id().to_owned(),
-                            a.agent_alias_name().to_owned(),
-                        )
-                    }),
+                    .cloned(),
             );
         }
         Ok(out)
@@ -191,11 +306,7 @@ impl Deployer {
         Ok(latest)
     }
 
-    pub(super) async fn alias_outputs(
-        &self,
-        agent_id: &str,
-        alias_id: &str,
-    ) -> Result<(String, String, String)> {
+    pub(super) async fn alias_outputs(&self, agent_id: &str, alias_id: &str) -> Result<AliasRef> {
         let alias = self
             .clients
             .agent
@@ -213,17 +324,31 @@ impl Deployer {
                     .first()
                     .and_then(|r| r.agent_version.clone())
                     .unwrap_or_default();
-                (a.agent_alias_id, a.agent_alias_arn, version)
+                AliasRef {
+                    id: a.agent_alias_id,
+                    arn: a.agent_alias_arn,
+                    version,
+                }
             })
             .unwrap_or_default())
     }
 
-    /// Waits until the alias is PREPARED; returns (id, ARN, version).
+    /// Waits until the alias is PREPARED.
     pub(super) async fn wait_alias_prepared(
         &self,
         agent_id: &str,
         alias_id: &str,
-    ) -> Result<(String, String, String)> {
+    ) -> Result<AliasRef> {
+        self.wait_alias(agent_id, alias_id, |_| true).await
+    }
+
+    /// Waits until the alias is PREPARED on a version `wanted` accepts.
+    pub(super) async fn wait_alias(
+        &self,
+        agent_id: &str,
+        alias_id: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<AliasRef> {
         let what = format!("alias {}", self.names.alias);
         wait::until(self.pacing.status, &what, || async {
             let alias = self
@@ -246,11 +371,14 @@ impl Deployer {
                         .first()
                         .and_then(|r| r.agent_version.clone())
                         .unwrap_or_default();
-                    Ok(Poll::Ready((
-                        alias.agent_alias_id,
-                        alias.agent_alias_arn,
+                    if !wanted(&version) {
+                        return Ok(Poll::Pending(format!("PREPARED on version {version}")));
+                    }
+                    Ok(Poll::Ready(AliasRef {
+                        id: alias.agent_alias_id,
+                        arn: alias.agent_alias_arn,
                         version,
-                    )))
+                    }))
                 }
                 AgentAliasStatus::Failed | AgentAliasStatus::Dissociated => Err(Error::Failed {
                     what: what.clone(),

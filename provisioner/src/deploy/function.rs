@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_cloudwatchlogs::types::LogGroup;
 use aws_sdk_lambda::operation::get_function_configuration::{
     GetFunctionConfigurationError, GetFunctionConfigurationOutput,
 };
@@ -11,17 +12,26 @@ use aws_sdk_lambda::types::{
 };
 use aws_smithy_types::Blob;
 
-use super::{Change, Deployer, LambdaPackage};
+use super::{Change, Deployer, Done, LambdaPackage};
 use crate::config::{LAMBDA_MEMORY_MB, LAMBDA_RUNTIME, LAMBDA_TIMEOUT_SECONDS};
-use crate::error::{Error, Result};
+use crate::error::{found, Error, Result};
 use crate::wait::{self, Poll};
+
+/// The function as the later steps need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FunctionRef {
+    /// Its ARN.
+    pub arn: String,
+    /// Whether this run created it.
+    pub created: bool,
+}
 
 impl Deployer {
     pub(super) async fn ensure_function(
         &self,
         role_arn: &str,
         package: Option<&LambdaPackage>,
-    ) -> Result<(String, String)> {
+    ) -> Result<Done<FunctionRef>> {
         let spec = FunctionSpec {
             name: &self.names.function,
             description: "Answers the HR agent's action group (vacation balances and bookings).",
@@ -36,7 +46,7 @@ impl Deployer {
         &self,
         spec: &FunctionSpec<'_>,
         package: Option<&LambdaPackage>,
-    ) -> Result<(String, String)> {
+    ) -> Result<Done<FunctionRef>> {
         let existing = self.configuration_of(spec.name).await?;
         let Some(current) = existing else {
             let arn_if_new = format!(
@@ -47,14 +57,22 @@ impl Deployer {
                 spec.name
             );
             let Some(package) = package.filter(|_| !self.dry_run) else {
-                return Ok((arn_if_new, Change::WouldCreate.to_string()));
+                let arn = arn_if_new;
+                let created = false;
+                return Ok(Done::new(FunctionRef { arn, created }, Change::WouldCreate));
             };
             let arn = self.create_function(spec, package).await?;
             self.wait_function_settled(spec.name).await?;
-            return Ok((arn, Change::Created.to_string()));
+            return Ok(Done::new(
+                FunctionRef { arn, created: true },
+                Change::Created,
+            ));
         };
 
-        let arn = current.function_arn().unwrap_or_default().to_owned();
+        let function = FunctionRef {
+            arn: current.function_arn().unwrap_or_default().to_owned(),
+            created: false,
+        };
         let config_diffs = function_config_differences(&current, spec);
         let arch_differs = current.architectures() != [Architecture::X8664];
         let code_differs = match package {
@@ -66,10 +84,10 @@ impl Deployer {
             diffs.push("code".to_owned());
         }
         if diffs.is_empty() {
-            return Ok((arn, Change::Unchanged.to_string()));
+            return Ok(Done::new(function, Change::Unchanged));
         }
         if self.dry_run {
-            return Ok((arn, Change::WouldUpdate(diffs).to_string()));
+            return Ok(Done::new(function, Change::WouldUpdate(diffs)));
         }
         self.wait_function_settled(spec.name).await?;
         let lambda = &self.clients.lambda;
@@ -102,7 +120,7 @@ impl Deployer {
                 .map_err(|e| Error::aws("UpdateFunctionCode", e))?;
             self.wait_function_settled(spec.name).await?;
         }
-        Ok((arn, Change::Updated(diffs).to_string()))
+        Ok(Done::new(function, Change::Updated(diffs)))
     }
 
     pub(crate) async fn function_configuration(
@@ -116,24 +134,18 @@ impl Deployer {
         &self,
         name: &str,
     ) -> Result<Option<GetFunctionConfigurationOutput>> {
-        match self
+        let answer = self
             .clients
             .lambda
             .get_function_configuration()
             .function_name(name)
             .send()
-            .await
-        {
-            Ok(out) => Ok(Some(out)),
-            Err(e)
-                if e.as_service_error().is_some_and(
-                    GetFunctionConfigurationError::is_resource_not_found_exception,
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(Error::aws("GetFunctionConfiguration", e)),
-        }
+            .await;
+        found(
+            "GetFunctionConfiguration",
+            answer,
+            GetFunctionConfigurationError::is_resource_not_found_exception,
+        )
     }
 
     async fn create_function(
@@ -202,6 +214,123 @@ impl Deployer {
             }
         })
         .await
+    }
+}
+
+// --- the function's log group -------------------------------------------------------
+
+/// How many days the functions' log events are kept (one of the values CloudWatch Logs
+/// accepts for `PutRetentionPolicy`).
+pub(crate) const LOG_RETENTION_DAYS: i32 = 30;
+
+/// The log group Lambda writes a function's logs to.
+pub(crate) fn log_group_name(function: &str) -> String {
+    format!("/aws/lambda/{function}")
+}
+
+/// A function's log group after its step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogGroupRef {
+    /// Its name.
+    pub name: String,
+    /// Whether this run created it.
+    pub created: bool,
+}
+
+impl Deployer {
+    /// Makes `function`'s log group with [`LOG_RETENTION_DAYS`], or sets the retention of
+    /// the one there. The group is made before the function runs: the function's role
+    /// may write to it but not create it.
+    pub(crate) async fn ensure_log_group(&self, function: &str) -> Result<Done<LogGroupRef>> {
+        let name = log_group_name(function);
+        let logs = &self.clients.logs;
+        let existing = self.find_log_group(function).await?;
+        let mut created = false;
+        let change = match existing {
+            Some(group) if group.retention_in_days() == Some(LOG_RETENTION_DAYS) => {
+                Change::Unchanged
+            }
+            Some(_) if self.dry_run => {
+                Change::WouldUpdate(vec![format!("retention {LOG_RETENTION_DAYS} days")])
+            }
+            None if self.dry_run => Change::WouldCreate,
+            Some(_) => Change::Updated(vec![format!("retention {LOG_RETENTION_DAYS} days")]),
+            None => {
+                // Lambda may make it first if the function ran with an older role that
+                // still could: then it is simply there.
+                let answer = logs.create_log_group().log_group_name(&name).send().await;
+                created = found("CreateLogGroup", answer, |e| {
+                    e.is_resource_already_exists_exception()
+                })?
+                .is_some();
+                if created {
+                    Change::Created
+                } else {
+                    Change::Updated(vec![format!("retention {LOG_RETENTION_DAYS} days")])
+                }
+            }
+        };
+        if change.wrote() {
+            logs.put_retention_policy()
+                .log_group_name(&name)
+                .retention_in_days(LOG_RETENTION_DAYS)
+                .send()
+                .await
+                .map_err(|e| Error::aws("PutRetentionPolicy", e))?;
+        }
+        Ok(Done::new(LogGroupRef { name, created }, change))
+    }
+
+    /// `function`'s log group, if it exists (`DescribeLogGroups` by prefix, every page,
+    /// then the exact name: the prefix also matches longer names).
+    pub(crate) async fn find_log_group(&self, function: &str) -> Result<Option<LogGroup>> {
+        let name = log_group_name(function);
+        let mut pages = self
+            .clients
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(&name)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("DescribeLogGroups", e))?;
+            if let Some(group) = page
+                .log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(name.as_str()))
+            {
+                return Ok(Some(group.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Deletes `function`'s log group; nothing to do when it is not there.
+    pub(crate) async fn remove_log_group(&self, function: &str) -> Result<Done<()>> {
+        if self.dry_run {
+            let change = match self.find_log_group(function).await? {
+                Some(_) => Change::WouldRemove,
+                None => Change::Absent,
+            };
+            return Ok(Done::new((), change));
+        }
+        let answer = self
+            .clients
+            .logs
+            .delete_log_group()
+            .log_group_name(log_group_name(function))
+            .send()
+            .await;
+        let removed = found("DeleteLogGroup", answer, |e| {
+            e.is_resource_not_found_exception()
+        })?
+        .is_some();
+        let change = if removed {
+            Change::Removed
+        } else {
+            Change::Absent
+        };
+        Ok(Done::new((), change))
     }
 }
 

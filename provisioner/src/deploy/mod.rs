@@ -38,6 +38,8 @@ pub struct Pacings {
     pub status: Pacing,
     /// Retrying calls refused while IAM propagates.
     pub iam: Pacing,
+    /// Retrying point-in-time recovery while a new table's backups are being turned on.
+    pub backups: Pacing,
 }
 
 impl Default for Pacings {
@@ -45,6 +47,7 @@ impl Default for Pacings {
         Self {
             status: Pacing::STATUS,
             iam: Pacing::IAM_PROPAGATION,
+            backups: Pacing::TABLE_BACKUPS,
         }
     }
 }
@@ -92,6 +95,14 @@ impl Change {
     /// Whether the step wrote anything.
     pub fn wrote(&self) -> bool {
         matches!(self, Change::Created | Change::Updated(_) | Change::Removed)
+    }
+
+    /// The same change with more said about it (`unchanged; left alone: ...`).
+    pub fn with_notes(self, notes: Vec<String>) -> Self {
+        if notes.is_empty() {
+            return self;
+        }
+        Change::Note(format!("{self}; {}", notes.join("; ")))
     }
 }
 

@@ -3,12 +3,10 @@
 
 use aws_sdk_bedrockagent::types::{ActionGroupExecutor, FunctionSchema};
 use aws_sdk_dynamodb::types::PointInTimeRecoveryStatus;
-use aws_sdk_iam::operation::get_role::GetRoleError;
-use aws_sdk_iam::operation::get_role_policy::GetRolePolicyError;
 
 use super::agent::{agent_differences, permission_matches, prepare_reasons};
 use super::alias::{alias_plan, AliasPlan};
-use super::function::function_differences;
+use super::function::{function_differences, log_group_name, LOG_RETENTION_DAYS};
 use super::{Deployer, LambdaPackage};
 use crate::error::{Error, Result};
 use crate::policy::{self, Account};
@@ -122,6 +120,7 @@ impl Deployer {
             policy::lambda_permissions(&account, &names),
         )
         .await?;
+        self.log_group_status(&mut report, &names.function).await?;
         self.function_status(&mut report, &account).await?;
         self.role_status(
             &mut report,
@@ -200,23 +199,33 @@ impl Deployer {
             }
         }
 
-        let permission = self.permission_statement().await?;
-        let permission_ok = permission.as_ref().is_some_and(|st| {
-            permission_matches(st, &account.agent_arn(&agent.agent_id), &account.id)
-        });
+        let (_, ours) = self.permission_statements().await?;
+        let source_arn = account.agent_arn(&agent.agent_id);
+        let scoped = ours
+            .iter()
+            .find(|st| permission_matches(st, &source_arn, &account.id));
+        let stale = ours.len() - usize::from(scoped.is_some());
         report.row(
             "Lambda permission",
-            names.permission_sid.clone(),
-            match (&permission, permission_ok) {
-                (None, _) => "missing",
-                (Some(_), true) => "scoped to the agent",
-                (Some(_), false) => "differs",
+            scoped
+                .and_then(|st| st["Sid"].as_str())
+                .unwrap_or(&names.permission_sid)
+                .to_owned(),
+            match (ours.is_empty(), scoped.is_some()) {
+                (true, _) => "missing",
+                (false, true) => "scoped to the agent",
+                (false, false) => "differs",
             },
         );
-        if !permission_ok {
+        if scoped.is_none() {
             report.drift.push(Drift::Config {
                 resource: "Lambda permission".into(),
                 what: vec!["not scoped to this agent and account".into()],
+            });
+        } else if stale > 0 {
+            report.drift.push(Drift::Config {
+                resource: "Lambda permission".into(),
+                what: vec![format!("{stale} statement(s) of ours for other agents")],
             });
         }
 
@@ -258,22 +267,7 @@ impl Deployer {
 
     pub(super) async fn table_status(&self, report: &mut StatusReport) -> Result<()> {
         let ddb = &self.clients.dynamodb;
-        let table = match ddb
-            .describe_table()
-            .table_name(&self.names.table)
-            .send()
-            .await
-        {
-            Ok(out) => out.table,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => return Err(Error::aws("DescribeTable", e)),
-        };
-        let Some(table) = table else {
+        let Some(table) = self.describe_table().await? else {
             report.missing("table", &self.names.table);
             return Ok(());
         };
@@ -329,18 +323,7 @@ impl Deployer {
         trust: serde_json::Value,
         permissions: serde_json::Value,
     ) -> Result<()> {
-        let iam = &self.clients.iam;
-        let found = match iam.get_role().role_name(role).send().await {
-            Ok(out) => out.role,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(GetRoleError::is_no_such_entity_exception) =>
-            {
-                None
-            }
-            Err(e) => return Err(Error::aws("GetRole", e)),
-        };
-        let Some(found) = found else {
+        let Some(found) = self.find_role(role).await? else {
             report.missing("role", role);
             return Ok(());
         };
@@ -352,22 +335,10 @@ impl Deployer {
         if !trust_ok {
             what.push("trust policy".to_owned());
         }
-        let inline = match iam
-            .get_role_policy()
-            .role_name(role)
-            .policy_name(policy_name)
-            .send()
-            .await
-        {
-            Ok(out) => policy::decode_iam_document(out.policy_document()).ok(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(GetRolePolicyError::is_no_such_entity_exception) =>
-            {
-                None
-            }
-            Err(e) => return Err(Error::aws("GetRolePolicy", e)),
-        };
+        let inline = self
+            .role_policy(role, policy_name)
+            .await?
+            .and_then(|raw| policy::decode_iam_document(&raw).ok());
         if !inline.is_some_and(|p| policy::same_policy(&p, &permissions)) {
             what.push(format!("policy {policy_name}"));
         }
@@ -384,6 +355,34 @@ impl Deployer {
             report.drift.push(Drift::Config {
                 resource: format!("role {role}"),
                 what,
+            });
+        }
+        Ok(())
+    }
+
+    /// A function's log group and its retention.
+    pub(crate) async fn log_group_status(
+        &self,
+        report: &mut StatusReport,
+        function: &str,
+    ) -> Result<()> {
+        let name = log_group_name(function);
+        let Some(group) = self.find_log_group(function).await? else {
+            report.missing("log group", &name);
+            return Ok(());
+        };
+        let retention = group.retention_in_days();
+        let kept = match retention {
+            Some(days) => format!("retention {days} days"),
+            None => "never expires".to_owned(),
+        };
+        report.row("log group", name.clone(), kept.clone());
+        if retention != Some(LOG_RETENTION_DAYS) {
+            report.drift.push(Drift::Config {
+                resource: format!("log group {name}"),
+                what: vec![format!(
+                    "retention should be {LOG_RETENTION_DAYS} days ({kept})"
+                )],
             });
         }
         Ok(())

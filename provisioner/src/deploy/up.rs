@@ -2,8 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::function::log_group_name;
 use super::role::RoleSpec;
-use super::{Deployer, LambdaPackage};
+use super::{Change, Deployer, Done, LambdaPackage};
+use aws_sdk_bedrockagent::types::AgentStatus;
+
+use crate::config::Model;
 use crate::error::{Error, Result};
 use crate::policy::{self};
 use crate::progress::Progress;
@@ -52,13 +56,37 @@ impl Deployer {
     /// Runs the ten steps of `up` in order, showing each on `progress`. In a dry run,
     /// reads only and reports what would change. Returns the outputs (empty fields for
     /// what a dry run would create).
+    ///
+    /// When Agents Classic refuses to create the agent for this account, what this run
+    /// created is removed again (newest first) and the error says so.
     pub async fn up(&self, progress: Progress) -> Result<Outputs> {
+        let mut made = Vec::new();
+        match self.run_up(progress, &mut made).await {
+            Err(Error::ClassicClosed { message, .. }) => {
+                let cleanup = progress
+                    .step("Remove what this run created", async {
+                        let phrase = self.remove_made(&made).await;
+                        let note = if made.is_empty() {
+                            "nothing to remove".to_owned()
+                        } else {
+                            phrase.trim_start_matches("; ").to_owned()
+                        };
+                        Ok::<_, Error>(Done::new(phrase, Change::Note(note)))
+                    })
+                    .await?;
+                Err(Error::ClassicClosed { message, cleanup })
+            }
+            other => other,
+        }
+    }
+
+    async fn run_up(&self, progress: Progress, made: &mut Vec<Made>) -> Result<Outputs> {
         let names = self.names.clone();
         let account = progress
             .step("AWS account", async {
                 let a = self.account().await?;
                 let note = format!("{} in {}", a.id, a.region);
-                Ok::<_, Error>((a, note))
+                Ok::<_, Error>(Done::new(a, Change::Note(note)))
             })
             .await?;
         let package = match LambdaPackage::read(&self.settings.lambda_zip) {
@@ -70,13 +98,16 @@ impl Deployer {
             Err(e) => return Err(e),
         };
 
-        progress
+        let table = progress
             .step(
                 &format!("DynamoDB table {}", names.table),
                 self.ensure_table(),
             )
             .await?;
-        let lambda_role_arn = progress
+        if table.created {
+            made.push(Made::Table);
+        }
+        let lambda_role = progress
             .step(
                 &format!("Lambda role {}", names.lambda_role),
                 self.ensure_role(RoleSpec {
@@ -90,73 +121,219 @@ impl Deployer {
                 }),
             )
             .await?;
-        let function_arn = progress
+        if lambda_role.created {
+            made.push(Made::Role(names.lambda_role.clone()));
+        }
+        let log_group = progress
+            .step(
+                &format!("Log group {}", log_group_name(&names.function)),
+                self.ensure_log_group(&names.function),
+            )
+            .await?;
+        if log_group.created {
+            made.push(Made::LogGroup(names.function.clone()));
+        }
+        let function = progress
             .step(
                 &format!("Lambda function {}", names.function),
-                self.ensure_function(&lambda_role_arn, package.as_ref()),
+                self.ensure_function(&lambda_role.arn, package.as_ref()),
             )
             .await?;
-        let agent_role_arn = progress
+        if function.created {
+            made.push(Made::Function);
+        }
+        // The agent as it is, before its role changes: if its model is about to change,
+        // the live alias keeps using the old one until it routes to the new version.
+        let deployed = self.deployed_agent().await?;
+        let wanted_model = &self.settings.model;
+        let old_model = deployed
+            .as_ref()
+            .filter(|a| a.agent_status != AgentStatus::Deleting)
+            .and_then(|a| a.foundation_model.as_deref())
+            .filter(|m| *m != wanted_model.id())
+            .map(Model::new);
+        let models: Vec<&Model> = std::iter::once(wanted_model)
+            .chain(old_model.as_ref())
+            .collect();
+        let agent_role_spec = |models: &[&Model]| RoleSpec {
+            name: &names.agent_role,
+            description: "Lets the Bedrock agent invoke its model.",
+            trust: policy::agent_trust(&account),
+            policy_name: &names.agent_policy,
+            policy: policy::agent_permissions_for(&account, models),
+            account: &account,
+        };
+        let agent_role = progress
             .step(
                 &format!("Agent role {}", names.agent_role),
-                self.ensure_role(RoleSpec {
-                    name: &names.agent_role,
-                    description: "Lets the Bedrock agent invoke its model.",
-                    trust: policy::agent_trust(&account),
-                    policy_name: &names.agent_policy,
-                    policy: policy::agent_permissions(&account, &self.settings.model),
-                    account: &account,
-                }),
+                self.ensure_role(agent_role_spec(&models)),
             )
             .await?;
-        let (agent, agent_changed) = progress
+        if agent_role.created {
+            made.push(Made::Role(names.agent_role.clone()));
+        }
+        let agent = progress
             .step(
                 &format!("Agent {}", names.agent),
-                self.ensure_agent(&account, &agent_role_arn),
+                self.ensure_agent(&account, &agent_role, deployed.as_ref()),
             )
             .await?;
-        let (action_group_id, group_changed) = progress
+        let group = progress
             .step(
                 &format!("Action group {}", names.action_group),
-                self.ensure_action_group(agent.as_ref(), &function_arn),
+                self.ensure_action_group(agent.agent.as_ref(), &function.arn),
             )
             .await?;
         progress
             .step(
                 "Lambda permission for the agent",
-                self.ensure_permission(&account, agent.as_ref()),
+                self.ensure_permission(&account, agent.agent.as_ref()),
             )
             .await?;
         let prepared = progress
             .step(
                 "Prepare the agent",
-                self.ensure_prepared(agent.as_ref(), agent_changed || group_changed),
+                self.ensure_prepared(agent.agent.as_ref(), agent.changed || group.changed),
             )
             .await?;
         let alias = progress
             .step(
                 &format!("Alias {}", names.alias),
-                self.ensure_alias(agent.as_ref(), prepared),
+                self.ensure_alias(agent.agent.as_ref(), prepared),
             )
             .await?;
 
-        let (alias_id, alias_arn, agent_version) = alias.unwrap_or_default();
-        let (agent_id, agent_arn) = agent.map(|a| (a.id, a.arn)).unwrap_or_default();
+        // The alias now routes to a version on the new model: the old one may go.
+        if let (Some(old), Some(_), false) = (&old_model, &alias, self.dry_run) {
+            progress
+                .step(
+                    &format!("Agent role {} without {old}", names.agent_role),
+                    self.ensure_role(agent_role_spec(&[wanted_model])),
+                )
+                .await?;
+        }
+
+        let alias = alias.unwrap_or_default();
+        let (agent_id, agent_arn) = agent.agent.map(|a| (a.id, a.arn)).unwrap_or_default();
         Ok(Outputs {
             region: account.region.clone(),
             account: account.id.clone(),
             table_name: names.table.clone(),
             table_arn: account.table_arn(&names.table),
-            lambda_role_arn,
-            function_arn,
-            agent_role_arn,
+            lambda_role_arn: lambda_role.arn,
+            function_arn: function.arn,
+            agent_role_arn: agent_role.arn,
             agent_id,
             agent_arn,
             model: self.settings.model.id().to_owned(),
-            action_group_id: action_group_id.unwrap_or_default(),
-            alias_id,
-            alias_arn,
-            agent_version,
+            action_group_id: group.id.unwrap_or_default(),
+            alias_id: alias.id,
+            alias_arn: alias.arn,
+            agent_version: alias.version,
         })
+    }
+}
+
+/// A resource this run of `up` created (and may have to remove again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Made {
+    /// The table.
+    Table,
+    /// A role, by name.
+    Role(String),
+    /// The log group of the function named.
+    LogGroup(String),
+    /// The Lambda function.
+    Function,
+}
+
+impl Made {
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Made::Table => ("table", "tables"),
+            Made::Role(_) => ("role", "roles"),
+            Made::LogGroup(_) => ("log group", "log groups"),
+            Made::Function => ("function", "functions"),
+        }
+    }
+}
+
+impl Deployer {
+    /// Removes what `made` lists, newest first: the table only if it is still empty
+    /// (and not protected). Never fails: what could not be removed is said in the
+    /// phrase returned, which starts with "; " (empty when nothing was made).
+    async fn remove_made(&self, made: &[Made]) -> String {
+        let mut removed: Vec<(&Made, String)> = Vec::new();
+        let mut problems = Vec::new();
+        for item in made.iter().rev() {
+            let (name, outcome) = match item {
+                Made::Table => {
+                    let name = self.names.table.clone();
+                    let outcome = self.remove_new_table().await;
+                    (name, outcome)
+                }
+                Made::Role(role) => (role.clone(), self.delete_role(role).await.map(|_| None)),
+                Made::LogGroup(function) => (
+                    log_group_name(function),
+                    self.remove_log_group(function).await.map(|_| None),
+                ),
+                Made::Function => (
+                    self.names.function.clone(),
+                    self.remove_function().await.map(|_| None),
+                ),
+            };
+            match outcome {
+                Ok(None) => removed.push((item, name)),
+                Ok(Some(kept)) => problems.push(format!("kept {} {name} ({kept})", item.kind().0)),
+                Err(e) => problems.push(format!("could not remove {} {name}: {e}", item.kind().0)),
+            }
+        }
+        let mut phrase = String::new();
+        if !removed.is_empty() {
+            // Grouped by kind, kinds and names in the order they were made.
+            let mut groups: Vec<(&'static str, &'static str, Vec<String>)> = Vec::new();
+            for item in made {
+                let Some((_, name)) = removed.iter().find(|(m, _)| *m == item) else {
+                    continue;
+                };
+                let (one, many) = item.kind();
+                match groups.iter_mut().find(|(o, _, _)| *o == one) {
+                    Some(group) => group.2.push(name.clone()),
+                    None => groups.push((one, many, vec![name.clone()])),
+                }
+            }
+            let parts: Vec<String> = groups
+                .into_iter()
+                .map(|(one, many, names)| match names.as_slice() {
+                    [only] => format!("{one} {only}"),
+                    [init @ .., last] => format!("{many} {} and {last}", init.join(", ")),
+                    [] => String::new(),
+                })
+                .collect();
+            phrase.push_str(&format!(
+                "; removed what this run had created ({})",
+                parts.join(", ")
+            ));
+        }
+        for problem in problems {
+            phrase.push_str("; ");
+            phrase.push_str(&problem);
+        }
+        phrase
+    }
+
+    /// Deletes the table this run created, if nobody wrote to it meanwhile and it is not
+    /// protected; `Some(reason)` when it is kept.
+    async fn remove_new_table(&self) -> Result<Option<String>> {
+        if self.settings.deletion_protection == Some(true) {
+            return Ok(Some("deletion protection is on".to_owned()));
+        }
+        if !self.table_is_empty().await? {
+            return Ok(Some("it has items".to_owned()));
+        }
+        store::Store::new(self.clients.dynamodb.clone(), self.names.table.clone())
+            .delete_table()
+            .await?;
+        Ok(None)
     }
 }

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::function::FunctionSpec;
+use super::function::{log_group_name, FunctionSpec};
 use super::role::RoleSpec;
 use super::status::StatusReport;
 use super::{Change, Deployer, Done, LambdaPackage};
@@ -135,7 +135,7 @@ impl Deployer {
                 self.ensure_table(),
             )
             .await?;
-        let lambda_role_arn = progress
+        let lambda_role = progress
             .step(
                 &format!("Lambda role {}", names.lambda_role),
                 self.ensure_role(RoleSpec {
@@ -148,6 +148,14 @@ impl Deployer {
                 }),
             )
             .await?;
+        for function in [&names.function, &names.interceptor_function] {
+            progress
+                .step(
+                    &format!("Log group {}", log_group_name(function)),
+                    self.ensure_log_group(function),
+                )
+                .await?;
+        }
         let function_arn = progress
             .step(
                 &format!("Lambda function {}", names.function),
@@ -155,14 +163,15 @@ impl Deployer {
                     &FunctionSpec {
                         name: &names.function,
                         description: "The HR vacation tools, served by the AgentCore gateway.",
-                        role_arn: &lambda_role_arn,
+                        role_arn: &lambda_role.arn,
                         env: self.tools_env(),
                     },
                     package.as_ref(),
                 ),
             )
-            .await?;
-        let interceptor_role_arn = progress
+            .await?
+            .arn;
+        let interceptor_role = progress
             .step(
                 &format!("Interceptor role {}", names.interceptor_role),
                 self.ensure_role(RoleSpec {
@@ -182,13 +191,14 @@ impl Deployer {
                     &FunctionSpec {
                         name: &names.interceptor_function,
                         description: "Maps the caller's JWT claims to the tools' caller (AgentCore gateway REQUEST interceptor).",
-                        role_arn: &interceptor_role_arn,
+                        role_arn: &interceptor_role.arn,
                         env: self.tools_env(),
                     },
                     package.as_ref(),
                 ),
             )
-            .await?;
+            .await?
+            .arn;
         let (jwt, pool) = match self.jwt_from_settings() {
             Some(jwt) => (jwt, None),
             None => {
@@ -201,7 +211,7 @@ impl Deployer {
                 (pool.jwt(&account.region), Some(pool))
             }
         };
-        let gateway_role_arn = progress
+        let gateway_role = progress
             .step(
                 &format!("Gateway role {}", names.gateway_role),
                 self.ensure_role(RoleSpec {
@@ -221,7 +231,7 @@ impl Deployer {
         let gateway = progress
             .step(
                 &format!("Gateway {}", names.gateway),
-                self.ensure_gateway(&gateway_role_arn, &interceptor_arn, &jwt),
+                self.ensure_gateway(&gateway_role.arn, &interceptor_arn, &jwt),
             )
             .await?;
         let target_id = progress
@@ -230,7 +240,7 @@ impl Deployer {
                 self.ensure_target(&gateway, &function_arn),
             )
             .await?;
-        let harness_role_arn = progress
+        let harness_role = progress
             .step(
                 &format!("Harness role {}", names.harness_role),
                 self.ensure_role(RoleSpec {
@@ -246,7 +256,7 @@ impl Deployer {
         let harness = progress
             .step(
                 &format!("Harness {}", names.harness),
-                self.ensure_harness(&harness_role_arn),
+                self.ensure_harness(&harness_role.arn),
             )
             .await?;
         let pool = pool.unwrap_or_default();
@@ -312,6 +322,12 @@ impl Deployer {
                 .step(
                     &format!("Lambda function {function}"),
                     self.remove_function_named(function),
+                )
+                .await?;
+            progress
+                .step(
+                    &format!("Log group {}", log_group_name(function)),
+                    self.remove_log_group(function),
                 )
                 .await?;
         }
@@ -491,6 +507,8 @@ impl Deployer {
             &account.role_arn(&names.interceptor_role),
         )
         .await?;
+        self.log_group_status(&mut report, &names.interceptor_function)
+            .await?;
         let jwt = match self.jwt_from_settings() {
             Some(jwt) => Some(jwt),
             None => match self.find_user_pool().await? {
