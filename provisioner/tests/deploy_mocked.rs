@@ -84,6 +84,9 @@ use provisioner::progress::Progress;
 use provisioner::wait::Pacing;
 use provisioner::{schema, Clients, Error};
 
+mod support;
+use support::Calls;
+
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
 const AGENT_ID: &str = "AGENT00001";
@@ -107,42 +110,6 @@ fn wire_meta(code: &str, message: &str) -> aws_smithy_types::error::ErrorMetadat
         .code(code)
         .message(message)
         .build()
-}
-
-// --- the recorder: every call, across every client, in order -------------------------
-
-/// Records the name of every operation any client sends, in order.
-#[derive(Debug, Clone, Default)]
-struct Calls(Arc<Mutex<Vec<String>>>);
-
-impl Calls {
-    fn list(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-
-    fn count(&self, op: &str) -> usize {
-        self.list().iter().filter(|c| *c == op).count()
-    }
-}
-
-impl Intercept for Calls {
-    fn name(&self) -> &'static str {
-        "call recorder"
-    }
-
-    fn read_before_serialization(
-        &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let name = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_owned())
-            .unwrap_or_else(|| "?".to_owned());
-        self.0.lock().unwrap().push(name);
-        Ok(())
-    }
 }
 
 /// Rules per service.
