@@ -931,3 +931,141 @@ impl<I: Iterator<Item = std::io::Result<String>>> Confirm for LinesConfirm<'_, I
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::parse_from(std::iter::once("provisioner").chain(args.iter().copied()))
+    }
+
+    fn offline_clients() -> Clients {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        Clients::new(&sdk)
+    }
+
+    #[test]
+    fn later_commands_reuse_what_up_recorded_and_flags_win() {
+        let up = cli(&[
+            "up",
+            "--platform",
+            "agentcore",
+            "--create-user-pool",
+            "--model",
+            "eu.amazon.nova-micro-v1:0",
+            "--table-name",
+            "t1",
+            "--no-confirmation",
+        ]);
+        let Command::Up { deploy, .. } = &up.command else {
+            panic!()
+        };
+        let first = settings(&up, "eu-west-1", deploy, None, None);
+        assert_eq!(first.platform, Platform::Agentcore);
+        assert_eq!(first.inbound, Inbound::UserPool);
+        assert!(!first.confirmation);
+        let state = State {
+            platform: first.platform,
+            settings: record(&first),
+            ..State::default()
+        };
+        let status = cli(&["status"]);
+        let Command::Status { deploy } = &status.command else {
+            panic!()
+        };
+        let later = settings(&status, "eu-west-1", deploy, Some(&state), None);
+        assert_eq!(later, first, "status follows what up recorded");
+        let again = cli(&["up", "--confirmation", "--table-name", "t2"]);
+        let Command::Up { deploy, .. } = &again.command else {
+            panic!()
+        };
+        let changed = settings(&again, "eu-west-1", deploy, Some(&state), None);
+        assert!(changed.confirmation);
+        assert_eq!(changed.table_name, "t2");
+        assert_eq!(changed.platform, Platform::Agentcore);
+        assert_eq!(changed.model.id(), "eu.amazon.nova-micro-v1:0");
+    }
+
+    #[tokio::test]
+    async fn after_classic_refused_the_account_invoke_points_at_agentcore_not_at_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let state_file = dir.path().join("hr.json");
+        let state = State {
+            platform: Platform::Classic,
+            classic_closed: Some("Bedrock Agents is in Maintenance Mode.".into()),
+            ..State::default()
+        };
+        let invoke = cli(&["invoke", "hello", "--as", "2"]);
+        let Command::Invoke { talk, .. } = &invoke.command else {
+            panic!()
+        };
+        let err = match talker(
+            &invoke,
+            &offline_clients(),
+            "us-east-1",
+            &state_file,
+            Some(state),
+            talk,
+        )
+        .await
+        {
+            Err(e) => e,
+            Ok(_) => panic!("a closed Classic has nothing to talk to"),
+        };
+        let message = err.to_string();
+        assert!(message.contains("--platform agentcore"), "{message}");
+        assert!(!message.contains("run `provisioner up` first"), "{message}");
+        assert_eq!(exit::of_error(&err), exit::NOT_DEPLOYED);
+    }
+
+    #[tokio::test]
+    async fn agentcore_without_a_token_or_a_trial_user_is_refused_before_any_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State {
+            platform: Platform::Agentcore,
+            settings: Recorded {
+                inbound: Inbound::Jwt {
+                    discovery_url: "https://idp.example.com/.well-known/openid-configuration"
+                        .into(),
+                    audiences: vec!["a".into()],
+                    clients: vec![],
+                },
+                ..Recorded::default()
+            },
+            agentcore: Some(AgentCoreOutputs {
+                harness_arn: "arn:aws:bedrock-agentcore:us-east-1:1:harness/h".into(),
+                ..AgentCoreOutputs::default()
+            }),
+            ..State::default()
+        };
+        let invoke = cli(&["invoke", "hello", "--as", "2"]);
+        let Command::Invoke { talk, .. } = &invoke.command else {
+            panic!()
+        };
+        std::env::remove_var("HR_ID_TOKEN");
+        let err = match talker(
+            &invoke,
+            &offline_clients(),
+            "us-east-1",
+            &dir.path().join("hr.json"),
+            Some(state),
+            talk,
+        )
+        .await
+        {
+            Err(e) => e,
+            Ok(_) => panic!("no identity"),
+        };
+        assert!(err.to_string().contains("--token-file"), "{err}");
+    }
+
+    #[test]
+    fn a_short_session_id_is_refused_for_the_harness() {
+        assert!(!harness::valid_session_id("demo-session-1"));
+        assert!(harness::valid_session_id(&"s".repeat(33)));
+    }
+}

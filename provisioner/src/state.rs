@@ -107,6 +107,9 @@ pub fn read(path: &Path) -> Result<Option<State>> {
                     region: outputs.region.clone(),
                     model: outputs.model.clone(),
                     table_name: outputs.table_name.clone(),
+                    // Before settings were recorded, `up` always asked for confirmation
+                    // unless told otherwise; nothing says it was told.
+                    confirmation: true,
                     ..Recorded::default()
                 },
                 classic: Some(outputs),
@@ -185,6 +188,7 @@ mod tests {
         let state = read(&path).unwrap().unwrap();
         assert_eq!(state.platform, Platform::Classic);
         assert_eq!(state.settings.region, "eu-west-1");
+        assert!(state.settings.confirmation);
         assert_eq!(state.classic, Some(outputs));
     }
 }
