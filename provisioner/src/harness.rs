@@ -284,7 +284,8 @@ impl<R: ToolRunner> HarnessConversation<R> {
                         .build()
                         .map_err(|e| InvokeError::Stream(e.to_string()))?;
                 }
-                Some(HarnessStopReason::EndTurn) | None => {
+                // `tool_use` with nothing left for us: the harness ran every call itself.
+                Some(HarnessStopReason::EndTurn | HarnessStopReason::ToolUse) | None => {
                     end_line(out, &turn.answer)?;
                     return Ok(turn);
                 }
@@ -325,7 +326,7 @@ impl<R: ToolRunner> HarnessConversation<R> {
                 writeln!(err, "  {}", if accepted { "confirmed" } else { "declined" })?;
                 if accepted {
                     turn.confirmed.push(summary.clone());
-                    self.tools.call(&call.name, arguments).await?
+                    self.tools.call(tool.name, arguments).await?
                 } else {
                     turn.declined.push(summary.clone());
                     ToolAnswer {
@@ -334,7 +335,7 @@ impl<R: ToolRunner> HarnessConversation<R> {
                     }
                 }
             }
-            Some(_) => self.tools.call(&call.name, arguments).await?,
+            Some(tool) => self.tools.call(tool.name, arguments).await?,
         };
         if self.trace {
             writeln!(err, "← {}", answer.text.trim())?;
@@ -428,9 +429,23 @@ fn from_call(
 fn stream_error(
     e: SdkError<InvokeHarnessStreamOutputError, aws_smithy_types::event_stream::RawMessage>,
 ) -> InvokeError {
+    // An unmodelled error event carries its code in the `:exception-type` header only; the
+    // SDK looks for it in the payload (`code`, `__type`), where an event's is not.
+    let header = match e.raw_response() {
+        Some(aws_smithy_types::event_stream::RawMessage::Decoded(m)) => m
+            .headers()
+            .iter()
+            .find(|h| h.name().as_str() == ":exception-type")
+            .and_then(|h| h.value().as_string().ok())
+            .map(|s| s.as_str().to_owned()),
+        _ => None,
+    };
     match e.as_service_error() {
         Some(service) => InvokeError::Agent {
-            kind: kind_of_stream(service),
+            kind: match kind_of_stream(service) {
+                ErrorKind::Other => kind_of_code(service.code().or(header.as_deref())),
+                kind => kind,
+            },
             message: service.message().unwrap_or("no message").to_owned(),
         },
         None => InvokeError::Stream(

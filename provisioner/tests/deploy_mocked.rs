@@ -68,12 +68,6 @@ use aws_sdk_lambda::types::{
 };
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::DateTime;
 use provisioner::config::{
     Inbound, Model, Platform, Settings, DESCRIPTION, IDLE_SESSION_TTL_SECONDS, INSTRUCTION,

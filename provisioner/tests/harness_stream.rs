@@ -674,3 +674,77 @@ async fn a_harness_that_never_ends_its_turn_is_stopped() {
     assert_eq!(o.requests.len(), MAX_ROUNDS);
     assert_eq!(o.calls.len(), MAX_ROUNDS);
 }
+
+/// A tool the catalogue does not have is never run; the harness gets an error result.
+#[tokio::test]
+async fn an_unknown_tool_is_not_run_and_answered_with_an_error() {
+    let o = run(
+        vec![
+            answering(assistant(
+                vec![tool_use_block(0, "tooluse_x", "drop_table", &["{}"])],
+                "tool_use",
+            )),
+            answering(assistant(vec![text_block(0, &["Sorry."])], "end_turn")),
+        ],
+        "unused",
+        vec![true],
+        true,
+        false,
+    )
+    .await;
+    o.result.unwrap();
+    assert!(o.calls.is_empty(), "{:?}", o.calls);
+    assert!(o.asked.is_empty(), "{:?}", o.asked);
+    let (block, text) = tool_result(&o.requests[1]);
+    assert_eq!(block.tool_use_id(), "tooluse_x");
+    assert_eq!(block.status(), Some(&HarnessToolUseStatus::Error));
+    assert!(text.contains("unknown_tool"), "{text}");
+}
+
+/// A call whose result the harness streams itself (it ran the tool) is not run again
+/// here; only the inline call left pending is, and only its result goes back.
+#[tokio::test]
+async fn a_call_the_harness_answered_itself_is_not_run_again() {
+    let answered_by_harness = event(
+        "contentBlockStart",
+        json!({"contentBlockIndex": 1, "start": {"toolResult": {"toolUseId": "tooluse_gw", "status": "success"}}}),
+    );
+    let o = run(
+        vec![
+            answering(assistant(
+                vec![
+                    tool_use_block(
+                        0,
+                        "tooluse_gw",
+                        "get_available_vacations_days",
+                        &[r#"{"employee_id":2}"#],
+                    ),
+                    vec![answered_by_harness],
+                    tool_use_block(
+                        2,
+                        "tooluse_inline",
+                        "list_planned_vacations",
+                        &[r#"{"employee_id":2}"#],
+                    ),
+                ],
+                "tool_use",
+            )),
+            answering(assistant(vec![text_block(0, &["Here."])], "end_turn")),
+        ],
+        r#"{"ok":true,"vacations":[]}"#,
+        vec![],
+        true,
+        false,
+    )
+    .await;
+    o.result.unwrap();
+    assert_eq!(
+        o.calls,
+        vec![(
+            "list_planned_vacations".to_owned(),
+            json!({"employee_id": 2})
+        )]
+    );
+    let (block, _) = tool_result(&o.requests[1]);
+    assert_eq!(block.tool_use_id(), "tooluse_inline");
+}
