@@ -1,5 +1,6 @@
-//! `provisioner`: stands the HR agent up on Amazon Bedrock Agents (`up`, `down`,
-//! `status`) and talks to it (`invoke`, `chat`). See `provisioner --help`.
+//! `provisioner`: stands the HR agent up on Amazon Bedrock Agents (Classic) or Amazon
+//! Bedrock AgentCore (`up`, `down`, `status`, `user`) and talks to it (`invoke`, `chat`).
+//! See `provisioner --help`.
 
 use std::process::ExitCode;
 

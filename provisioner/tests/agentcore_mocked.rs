@@ -316,9 +316,13 @@ fn clients(world: &World, calls: &Calls) -> Clients {
                     .function_arn(format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"))
                     .build()
             }),
-            mock!(aws_sdk_lambda::Client::delete_function).then_compute_output(move |r| {
-                c.lock().unwrap().functions.remove(r.function_name().unwrap());
-                lambda::delete_function::DeleteFunctionOutput::builder().build()
+            mock!(aws_sdk_lambda::Client::delete_function).then_compute_response(move |r| {
+                match c.lock().unwrap().functions.remove(r.function_name().unwrap()) {
+                    Some(_) => MockResponse::Output(lambda::delete_function::DeleteFunctionOutput::builder().build()),
+                    None => MockResponse::Error(lambda::delete_function::DeleteFunctionError::ResourceNotFoundException(
+                        lt::error::ResourceNotFoundException::builder().build(),
+                    )),
+                }
             }),
         ]
     };
@@ -1014,8 +1018,8 @@ async fn down_removes_everything_in_order_and_a_second_down_only_reads() {
         );
     }
 
-    // A second down finds nothing. Log groups are deleted without a look first, as on
-    // Classic: the answer "not found" is the look.
+    // A second down finds nothing. Functions and log groups are deleted without a look
+    // first, as on Classic: the answer "not found" is the look, and nothing changes.
     let again = Calls::default();
     deployer(&world, &again, &f)
         .down_agentcore(Progress::Quiet, false)
@@ -1023,7 +1027,12 @@ async fn down_removes_everything_in_order_and_a_second_down_only_reads() {
         .unwrap();
     assert_eq!(
         writes(&again.list()),
-        ["DeleteLogGroup", "DeleteLogGroup"],
+        [
+            "DeleteFunction",
+            "DeleteLogGroup",
+            "DeleteFunction",
+            "DeleteLogGroup"
+        ],
         "{:?}",
         again.list()
     );

@@ -14,13 +14,7 @@ impl Deployer {
     /// Removes everything `up` made; the table only with `delete_table`.
     pub async fn down(&self, progress: Progress, delete_table: bool) -> Result<()> {
         let names = self.names.clone();
-        progress
-            .step("AWS account", async {
-                let a = self.account().await?;
-                let note = format!("{} in {}", a.id, a.region);
-                Ok::<_, Error>(Done::new((), Change::Note(note)))
-            })
-            .await?;
+        self.account_step(progress).await?;
         let agent = self.find_agent().await?;
         let agent_id = agent.as_ref().map(|a| a.agent_id().to_owned());
 
@@ -52,23 +46,7 @@ impl Deployer {
             )
             .await?;
         // A protected table is refused, but the roles still go: the error comes last.
-        let mut table_refused = None;
-        if delete_table {
-            table_refused = progress
-                .step(
-                    &format!("DynamoDB table {}", names.table),
-                    self.remove_table(),
-                )
-                .await
-                .err();
-        } else {
-            progress
-                .step(&format!("DynamoDB table {}", names.table), async {
-                    let note = "kept (pass --delete-table to remove it)".to_owned();
-                    Ok::<_, Error>(Done::new((), Change::Note(note)))
-                })
-                .await?;
-        }
+        let table_refused = self.table_teardown_step(progress, delete_table).await?;
         progress
             .step(
                 &format!("Agent role {}", names.agent_role),
@@ -146,8 +124,13 @@ impl Deployer {
     }
 
     pub(super) async fn remove_function(&self) -> Result<Done<()>> {
+        self.remove_function_named(&self.names.function).await
+    }
+
+    /// Deletes the function `name` (its resource policy goes with it), if it is there.
+    pub(super) async fn remove_function_named(&self, name: &str) -> Result<Done<()>> {
         if self.dry_run {
-            let there = self.function_configuration().await?.is_some();
+            let there = self.configuration_of(name).await?.is_some();
             let c = if there {
                 Change::WouldRemove
             } else {
@@ -155,12 +138,11 @@ impl Deployer {
             };
             return Ok(Done::new((), c));
         }
-        // Its resource policy (the permission for Bedrock) goes with it.
         let answer = self
             .clients
             .lambda
             .delete_function()
-            .function_name(&self.names.function)
+            .function_name(name)
             .send()
             .await;
         let removed = found(

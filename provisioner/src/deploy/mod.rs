@@ -22,6 +22,7 @@ use crate::clients::Clients;
 use crate::config::{Names, Settings};
 use crate::error::{Error, Result};
 use crate::policy::Account;
+use crate::progress::Progress;
 use crate::wait::Pacing;
 
 pub use agentcore::AgentCoreOutputs;
@@ -232,6 +233,49 @@ impl Deployer {
             region: self.settings.region.clone(),
             id,
         })
+    }
+
+    /// The first step of every command: who we are, shown.
+    pub(crate) async fn account_step(&self, progress: Progress) -> Result<Account> {
+        progress
+            .step("AWS account", async {
+                let a = self.account().await?;
+                let note = format!("{} in {}", a.id, a.region);
+                Ok::<_, Error>(Done::new(a, Change::Note(note)))
+            })
+            .await
+    }
+
+    /// The Lambda package; in a dry run a missing one is only a warning.
+    pub(crate) fn package(&self) -> Result<Option<LambdaPackage>> {
+        match LambdaPackage::read(&self.settings.lambda_zip) {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if self.dry_run => {
+                tracing::warn!("{e}");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `down`'s table step: removed only with `delete_table`. A protected table is refused,
+    /// but the rest still goes: the refusal is returned for the caller to report last.
+    pub(crate) async fn table_teardown_step(
+        &self,
+        progress: Progress,
+        delete_table: bool,
+    ) -> Result<Option<Error>> {
+        let name = format!("DynamoDB table {}", self.names.table);
+        if delete_table {
+            return Ok(progress.step(&name, self.remove_table()).await.err());
+        }
+        progress
+            .step(&name, async {
+                let note = "kept (pass --delete-table to remove it)".to_owned();
+                Ok::<_, Error>(Done::new((), Change::Note(note)))
+            })
+            .await?;
+        Ok(None)
     }
 
     /// The agent with our name, if any (`ListAgents`, every page).

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::function::log_group_name;
 use super::role::RoleSpec;
-use super::{Change, Deployer, Done, LambdaPackage};
+use super::{Change, Deployer, Done};
 use aws_sdk_bedrockagent::types::AgentStatus;
 
 use crate::config::Model;
@@ -82,21 +82,8 @@ impl Deployer {
 
     async fn run_up(&self, progress: Progress, made: &mut Vec<Made>) -> Result<Outputs> {
         let names = self.names.clone();
-        let account = progress
-            .step("AWS account", async {
-                let a = self.account().await?;
-                let note = format!("{} in {}", a.id, a.region);
-                Ok::<_, Error>(Done::new(a, Change::Note(note)))
-            })
-            .await?;
-        let package = match LambdaPackage::read(&self.settings.lambda_zip) {
-            Ok(p) => Some(p),
-            Err(e) if self.dry_run => {
-                tracing::warn!("{e}");
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        let account = self.account_step(progress).await?;
+        let package = self.package()?;
 
         let table = progress
             .step(

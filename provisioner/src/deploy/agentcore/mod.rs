@@ -26,7 +26,7 @@ use super::role::RoleSpec;
 use super::status::StatusReport;
 use super::{Change, Deployer, Done, LambdaPackage};
 use crate::config::Inbound;
-use crate::error::{found, Error, Result};
+use crate::error::{found, Result};
 use crate::policy as iam;
 use crate::progress::Progress;
 use crate::wait::{self, Poll};
@@ -114,21 +114,8 @@ impl Deployer {
     /// `up` on AgentCore, in order; see the module documentation.
     pub async fn up_agentcore(&self, progress: Progress) -> Result<AgentCoreOutputs> {
         let names = self.names.clone();
-        let account = progress
-            .step("AWS account", async {
-                let a = self.account().await?;
-                let note = format!("{} in {}", a.id, a.region);
-                Ok::<_, Error>(Done::new(a, Change::Note(note)))
-            })
-            .await?;
-        let package = match LambdaPackage::read(&self.settings.lambda_zip) {
-            Ok(p) => Some(p),
-            Err(e) if self.dry_run => {
-                tracing::warn!("{e}");
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        let account = self.account_step(progress).await?;
+        let package = self.package()?;
         progress
             .step(
                 &format!("DynamoDB table {}", names.table),
@@ -284,13 +271,7 @@ impl Deployer {
     /// user pool, the functions, the table only when asked, then the roles.
     pub async fn down_agentcore(&self, progress: Progress, delete_table: bool) -> Result<()> {
         let names = self.names.clone();
-        progress
-            .step("AWS account", async {
-                let a = self.account().await?;
-                let note = format!("{} in {}", a.id, a.region);
-                Ok::<_, Error>(Done::new((), Change::Note(note)))
-            })
-            .await?;
+        self.account_step(progress).await?;
         progress
             .step(&format!("Harness {}", names.harness), self.remove_harness())
             .await?;
@@ -331,25 +312,7 @@ impl Deployer {
                 )
                 .await?;
         }
-        let mut table_refused = None;
-        if delete_table {
-            table_refused = progress
-                .step(
-                    &format!("DynamoDB table {}", names.table),
-                    self.remove_table(),
-                )
-                .await
-                .err();
-        } else {
-            progress
-                .step(&format!("DynamoDB table {}", names.table), async {
-                    Ok::<_, Error>(Done::new(
-                        (),
-                        Change::Note("kept (pass --delete-table to remove it)".into()),
-                    ))
-                })
-                .await?;
-        }
+        let table_refused = self.table_teardown_step(progress, delete_table).await?;
         for role in [
             &names.harness_role,
             &names.gateway_role,
@@ -449,26 +412,6 @@ impl Deployer {
             })
         })
         .await?;
-        Ok(Done::new((), Change::Removed))
-    }
-
-    async fn remove_function_named(&self, name: &str) -> Result<Done<()>> {
-        if self.configuration_of(name).await?.is_none() {
-            return Ok(Done::new((), Change::Absent));
-        }
-        if self.dry_run {
-            return Ok(Done::new((), Change::WouldRemove));
-        }
-        found(
-            "DeleteFunction",
-            self.clients
-                .lambda
-                .delete_function()
-                .function_name(name)
-                .send()
-                .await,
-            |e| e.is_resource_not_found_exception(),
-        )?;
         Ok(Done::new((), Change::Removed))
     }
 
