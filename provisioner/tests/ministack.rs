@@ -919,3 +919,97 @@ fn only_the_bare_agents_path_gets_a_slash() {
     assert_eq!(fixed("/agents/AB12/agentaliases/"), None);
     assert_eq!(fixed("/agentsX"), None);
 }
+
+/// The trial user pool on ministack's Cognito: `up`'s pool step makes the pool, its app
+/// client and the `hr` group; the real binary's `user add` makes users; their ID tokens
+/// carry the claims the interceptor maps by default, so each signs in as who they are.
+#[tokio::test]
+async fn trial_users_sign_in_with_the_claims_the_interceptor_maps() {
+    use base64::Engine;
+    use provisioner::deploy::agentcore::users::TrialUser;
+    use provisioner::deploy::Deployer;
+    use tools::caller::{Caller, ClaimMapping};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ministack = start_ministack(dir.path()).await;
+    let c = clients(&ministack.url).await;
+    let mut s = settings(&stand_in_zip(dir.path()));
+    s.platform = Platform::Agentcore;
+    s.inbound = Inbound::UserPool;
+    let deployer = Deployer::new(c.clone(), s.clone()).unwrap();
+    let pool = deployer.ensure_user_pool().await.unwrap().value;
+    assert!(!pool.pool_id.is_empty() && !pool.client_id.is_empty());
+    let again = deployer.ensure_user_pool().await.unwrap();
+    assert_eq!(
+        again.value, pool,
+        "the pool, client and group are found again by name"
+    );
+    assert_eq!(again.change.to_string(), "unchanged");
+
+    for (id, hr) in [("2", false), ("900", true)] {
+        let mut args = vec!["user", "add", id];
+        if hr {
+            args.push("--hr");
+        }
+        let (stdout, _) = ok(&provisioner(&ministack, dir.path(), &args), "user add");
+        assert!(stdout.contains(&format!("employee-{id}")), "{stdout}");
+    }
+    let path = dir.path().join(format!(".provisioner/{NAME}-users.json"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the passwords are readable by others: {mode:o}"
+        );
+    }
+    let users: Vec<TrialUser> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(users.len(), 2);
+
+    let mapping = ClaimMapping::default();
+    for user in &users {
+        let token = deployer.sign_in(user).await.unwrap();
+        let payload = token.split('.').nth(1).expect("a JWT");
+        let claims: serde_json::Map<String, Value> = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            claims["aud"],
+            Value::from(pool.client_id.clone()),
+            "{claims:?}"
+        );
+        let caller = mapping.caller(&claims).unwrap();
+        let id = domain::EmployeeId::new(user.employee_id.parse().unwrap()).unwrap();
+        let expected = if user.hr {
+            Caller::Hr(id)
+        } else {
+            Caller::Employee(id)
+        };
+        assert_eq!(caller, expected, "{claims:?}");
+    }
+
+    assert_eq!(
+        deployer
+            .remove_user_pool()
+            .await
+            .unwrap()
+            .change
+            .to_string(),
+        "removed"
+    );
+    assert_eq!(
+        deployer
+            .remove_user_pool()
+            .await
+            .unwrap()
+            .change
+            .to_string(),
+        "already gone"
+    );
+}

@@ -110,7 +110,7 @@ impl Deployer {
     }
 
     /// The pool, its app client and the `hr` group, each made when missing.
-    pub(super) async fn ensure_user_pool(&self) -> Result<Done<UserPoolRef>> {
+    pub async fn ensure_user_pool(&self) -> Result<Done<UserPoolRef>> {
         let cognito = &self.clients.cognito;
         let mut made = Vec::new();
         let pool_id = match self.find_user_pool().await? {
@@ -228,6 +228,7 @@ impl Deployer {
         }
         let cognito = &self.clients.cognito;
         let name = username(employee_id);
+        let password = new_password();
         let created = cognito
             .admin_create_user()
             .user_pool_id(&pool_id)
@@ -237,6 +238,8 @@ impl Deployer {
                 employee_id,
             ))
             .message_action(MessageActionType::Suppress)
+            // Set here as well as below, so Cognito never has to invent one.
+            .temporary_password(&password)
             .send()
             .await;
         match created {
@@ -246,7 +249,6 @@ impl Deployer {
                     .is_some_and(AdminCreateUserError::is_username_exists_exception) => {}
             Err(e) => return Err(Error::aws("AdminCreateUser", e)),
         }
-        let password = new_password();
         cognito
             .admin_set_user_password()
             .user_pool_id(&pool_id)
@@ -310,7 +312,7 @@ impl Deployer {
     }
 
     /// Deletes the pool (its client, group and users go with it).
-    pub(super) async fn remove_user_pool(&self) -> Result<Done<()>> {
+    pub async fn remove_user_pool(&self) -> Result<Done<()>> {
         let Some(pool_id) = self.find_user_pool().await? else {
             return Ok(Done::new((), Change::Absent));
         };
