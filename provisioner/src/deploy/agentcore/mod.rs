@@ -288,16 +288,14 @@ impl Deployer {
                 self.remove_gateway(gateway_id.as_deref()),
             )
             .await?;
-        if self.settings.inbound != Inbound::Unset
-            && !matches!(self.settings.inbound, Inbound::Jwt { .. })
-        {
-            progress
-                .step(
-                    &format!("User pool {}", names.user_pool),
-                    self.remove_user_pool(),
-                )
-                .await?;
-        }
+        // Looked for by name whatever the recorded settings say, so a lost state file
+        // leaves no trial pool behind.
+        progress
+            .step(
+                &format!("User pool {}", names.user_pool),
+                self.remove_user_pool(),
+            )
+            .await?;
         for function in [&names.function, &names.interceptor_function] {
             progress
                 .step(
