@@ -212,7 +212,7 @@ pub struct TalkArgs {
     /// AgentCore: a file holding the person's JWT (an ID token of the identity provider
     /// the gateway trusts); `HR_ID_TOKEN` may hold the token itself. With a trial user
     /// pool, `--as`/`--hr` sign in as the user `provisioner user add` made instead.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["as_employee", "hr"])]
     pub token_file: Option<PathBuf>,
 }
 
@@ -228,14 +228,20 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), InvokeError> {
-    let sdk = sdk_config(&cli).await?;
-    let region = sdk.region().map(|r| r.to_string()).ok_or(Error::NoRegion)?;
-    let clients = Clients::new(&sdk);
     let state_file = cli
         .state_file
         .clone()
         .unwrap_or_else(|| state::default_path(&cli.name));
     let recorded = state::read(&state_file)?;
+    // The deployment lives where `up` made it: --region, else the recorded region, else
+    // the SDK's own (AWS_REGION, the profile).
+    let recorded_region = recorded
+        .as_ref()
+        .map(|s| s.settings.region.clone())
+        .filter(|r| !r.is_empty());
+    let sdk = sdk_config(&cli, cli.region.clone().or(recorded_region)).await?;
+    let region = sdk.region().map(|r| r.to_string()).ok_or(Error::NoRegion)?;
+    let clients = Clients::new(&sdk);
     let progress = Progress::for_stderr();
     match &cli.command {
         Command::Up {
@@ -254,11 +260,17 @@ async fn dispatch(cli: Cli) -> Result<(), InvokeError> {
             if *dry_run {
                 eprintln!("Dry run: reading only, nothing will change.");
             }
+            // Recorded before the first step, so a run that fails half-way is resumed (and
+            // removed) on the same platform with the same settings.
             let mut state = State {
                 platform: settings.platform,
                 settings: record(&settings),
-                ..State::default()
+                ..recorded.clone().unwrap_or_default()
             };
+            state.classic_closed = None;
+            if !dry_run {
+                state::write(&state_file, &state)?;
+            }
             match settings.platform {
                 Platform::Classic => match deployer.up(progress).await {
                     Ok(outputs) => {
@@ -307,7 +319,14 @@ async fn dispatch(cli: Cli) -> Result<(), InvokeError> {
                 Platform::Agentcore => deployer.down_agentcore(progress, *delete_table).await?,
             }
             if !dry_run {
-                state::remove(&state_file)?;
+                // The platform and settings stay, so a second `down` (or `status`) follows
+                // the same platform; nothing deployed remains to point at.
+                let state = State {
+                    platform: settings.platform,
+                    settings: record(&settings),
+                    ..State::default()
+                };
+                state::write(&state_file, &state)?;
                 state::remove(&users_file(&state_file))?;
             }
             Ok(())
@@ -444,10 +463,10 @@ fn print_status(report: &StatusReport, platform: Platform, closed: Option<&str>)
     }
 }
 
-async fn sdk_config(cli: &Cli) -> Result<aws_config::SdkConfig> {
+async fn sdk_config(cli: &Cli, region: Option<String>) -> Result<aws_config::SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &cli.region {
-        loader = loader.region(Region::new(region.clone()));
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
     }
     if let Some(profile) = &cli.profile {
         loader = loader.profile_name(profile);
@@ -721,6 +740,7 @@ async fn token(
     state: &State,
     talk: &TalkArgs,
 ) -> Result<String> {
+    let who = talk.hr.as_ref().or(talk.as_employee.as_ref());
     if let Some(path) = &talk.token_file {
         let text = std::fs::read_to_string(path).map_err(|e| Error::StateFile {
             path: path.clone(),
@@ -728,12 +748,15 @@ async fn token(
         })?;
         return Ok(text.trim().to_owned());
     }
-    if let Ok(token) = std::env::var("HR_ID_TOKEN") {
-        if !token.trim().is_empty() {
-            return Ok(token.trim().to_owned());
+    // An explicit --as/--hr wins over a token left in the environment: the person named
+    // on the command line is the one who acts.
+    if who.is_none() {
+        if let Ok(token) = std::env::var("HR_ID_TOKEN") {
+            if !token.trim().is_empty() {
+                return Ok(token.trim().to_owned());
+            }
         }
     }
-    let who = talk.hr.as_ref().or(talk.as_employee.as_ref());
     let (Some(employee_id), Inbound::UserPool) = (who, &state.settings.inbound) else {
         return Err(Error::InvalidSetting {
             what: "identity",

@@ -123,35 +123,12 @@ impl Settings {
         check_agent_name("action group name", &self.action_group_name)?;
         let names = self.names();
         if self.platform == Platform::Agentcore {
-            if self.inbound == Inbound::Unset {
+            if self.name.contains('_') {
                 return Err(Error::InvalidSetting {
-                    what: "inbound authorization",
-                    value: String::new(),
-                    rule: "AgentCore needs an identity provider: pass --jwt-discovery-url (with --jwt-audience or --jwt-client-id) or --create-user-pool",
+                    what: "agent name",
+                    value: self.name.clone(),
+                    rule: "on AgentCore it names the gateway: letters, digits and single '-'",
                 });
-            }
-            if let Inbound::Jwt {
-                discovery_url,
-                audiences,
-                clients,
-            } = &self.inbound
-            {
-                if !discovery_url.starts_with("https://")
-                    || !discovery_url.ends_with("/.well-known/openid-configuration")
-                {
-                    return Err(Error::InvalidSetting {
-                        what: "JWT discovery URL",
-                        value: discovery_url.clone(),
-                        rule: "an https URL ending in /.well-known/openid-configuration",
-                    });
-                }
-                if audiences.is_empty() && clients.is_empty() {
-                    return Err(Error::InvalidSetting {
-                        what: "JWT authorizer",
-                        value: discovery_url.clone(),
-                        rule: "name at least one --jwt-audience or --jwt-client-id, so that tokens issued to other applications are refused",
-                    });
-                }
             }
             let harness_ok = names.harness.len() <= 40
                 && names.harness.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -221,6 +198,42 @@ impl Settings {
                 value: String::new(),
                 rule: "give a model id or an inference profile id",
             });
+        }
+        Ok(())
+    }
+
+    /// What `up` on AgentCore needs besides the names: an identity provider the gateway
+    /// can trust. (`down` and `status` find everything by name and do not need it.)
+    pub fn validate_inbound(&self) -> Result<()> {
+        if self.inbound == Inbound::Unset {
+            return Err(Error::InvalidSetting {
+                    what: "inbound authorization",
+                    value: "none".to_owned(),
+                    rule: "AgentCore needs an identity provider: pass --jwt-discovery-url (with --jwt-audience or --jwt-client-id) or --create-user-pool",
+                });
+        }
+        if let Inbound::Jwt {
+            discovery_url,
+            audiences,
+            clients,
+        } = &self.inbound
+        {
+            if !discovery_url.starts_with("https://")
+                || !discovery_url.ends_with("/.well-known/openid-configuration")
+            {
+                return Err(Error::InvalidSetting {
+                    what: "JWT discovery URL",
+                    value: discovery_url.clone(),
+                    rule: "an https URL ending in /.well-known/openid-configuration",
+                });
+            }
+            if audiences.is_empty() && clients.is_empty() {
+                return Err(Error::InvalidSetting {
+                        what: "JWT authorizer",
+                        value: discovery_url.clone(),
+                        rule: "name at least one --jwt-audience or --jwt-client-id, so that tokens issued to other applications are refused",
+                    });
+            }
         }
         Ok(())
     }
@@ -393,34 +406,37 @@ pub(crate) mod tests {
     fn agentcore_needs_an_identity_provider_and_a_harness_name_without_hyphens() {
         let mut s = settings();
         s.platform = Platform::Agentcore;
+        s.validate().unwrap();
         assert!(matches!(
-            s.validate(),
+            s.validate_inbound(),
             Err(Error::InvalidSetting {
                 what: "inbound authorization",
                 ..
             })
         ));
         s.inbound = Inbound::UserPool;
-        s.validate().unwrap();
+        s.validate_inbound().unwrap();
         assert_eq!(s.names().harness, "hr_assistant");
         s.inbound = Inbound::Jwt {
             discovery_url: "https://idp.example.com/.well-known/openid-configuration".into(),
             audiences: vec![],
             clients: vec![],
         };
-        assert!(s.validate().is_err(), "no audience and no client");
+        assert!(s.validate_inbound().is_err(), "no audience and no client");
         s.inbound = Inbound::Jwt {
             discovery_url: "http://idp.example.com/.well-known/openid-configuration".into(),
             audiences: vec!["a".into()],
             clients: vec![],
         };
-        assert!(s.validate().is_err(), "plain http");
+        assert!(s.validate_inbound().is_err(), "plain http");
         s.inbound = Inbound::UserPool;
         s.name = "9lives".into();
         assert!(
             s.validate().is_err(),
             "a harness name must start with a letter"
         );
+        s.name = "hr_assistant".into();
+        assert!(s.validate().is_err(), "a gateway name has no '_'");
     }
 
     #[test]

@@ -101,10 +101,18 @@ impl ToolRunner for GatewayTools {
                 .serve(StreamableHttpClientTransport::from_config(config))
                 .await
                 .map_err(|e| {
-                    Self::refused(format!(
-                        "the gateway at {} did not accept the connection (is the token valid for its authorizer?): {e}",
-                        self.url
-                    ))
+                    let text = e.to_string();
+                    if text.contains("401") || text.contains("403") || text.contains("nauthorized") {
+                        Self::refused(format!(
+                            "the gateway at {} refused the token (expired, or not one its authorizer accepts): {text}",
+                            self.url
+                        ))
+                    } else {
+                        InvokeError::Setup(Error::Unreachable {
+                            operation: "the gateway's MCP endpoint",
+                            source: Box::new(e),
+                        })
+                    }
                 })?;
             self.client = Some(client);
         }

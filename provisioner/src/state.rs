@@ -73,13 +73,18 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
         }
     }
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| fail(path, Box::new(e)))?;
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| fail(path, Box::new(e)))?;
+        // Created readable by its owner only: the trial users' passwords live here.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
+    let mut file = options.open(&tmp).map_err(|e| fail(path, Box::new(e)))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| fail(path, Box::new(e)))?;
+    drop(file);
     std::fs::rename(&tmp, path).map_err(|e| fail(path, Box::new(e)))
 }
 

@@ -476,16 +476,73 @@ fn lambda_and_tools(c: Option<&TargetConfiguration>) -> (Option<&str>, &[ToolDef
     }
 }
 
-/// Tools in name order, so that the same schema in another order compares equal.
-fn canonical_tools(tools: &[ToolDefinition]) -> Vec<String> {
-    let mut out: Vec<String> = tools.iter().map(|t| format!("{t:?}")).collect();
-    out.sort();
-    out
+/// Tools as JSON, in name order: the same schema compares equal whatever order AWS lists
+/// tools or properties in (properties are a map; a missing `required` is an empty one).
+fn canonical_tools(tools: &[ToolDefinition]) -> Vec<Value> {
+    let mut out: Vec<(String, Value)> = tools
+        .iter()
+        .map(|t| {
+            let json = serde_json::json!({
+                "name": t.name,
+                "description": t.description,
+                "inputSchema": t.input_schema.as_ref().map(schema_json),
+                "outputSchema": t.output_schema.as_ref().map(schema_json),
+            });
+            (t.name.clone(), json)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+fn schema_json(s: &SchemaDefinition) -> Value {
+    let properties: serde_json::Map<String, Value> = s
+        .properties
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), schema_json(v)))
+        .collect();
+    let mut required = s.required.clone().unwrap_or_default();
+    required.sort();
+    serde_json::json!({
+        "type": s.r#type.as_str(),
+        "properties": properties,
+        "required": required,
+        "items": s.items.as_deref().map(schema_json),
+        "description": s.description,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_tools_in_another_order_compare_equal() {
+        let config = target_configuration("arn:aws:lambda:us-east-1:1:function:f").unwrap();
+        let (_, tools) = lambda_and_tools(Some(&config));
+        let mut reordered: Vec<ToolDefinition> = tools.to_vec();
+        reordered.reverse();
+        // The same properties inserted in another order, and no `required` at all where
+        // there was an empty one.
+        for t in &mut reordered {
+            if let Some(input) = t.input_schema.as_mut() {
+                let props: Vec<_> = input
+                    .properties
+                    .take()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                input.properties = Some(props.into_iter().rev().collect());
+                if input.required.as_ref().is_some_and(|r| r.is_empty()) {
+                    input.required = None;
+                }
+            }
+        }
+        assert_eq!(canonical_tools(tools), canonical_tools(&reordered));
+        reordered[0].description.push('!');
+        assert_ne!(canonical_tools(tools), canonical_tools(&reordered));
+    }
 
     #[test]
     fn the_target_schema_is_the_catalogues() {

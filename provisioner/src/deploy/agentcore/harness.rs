@@ -262,6 +262,45 @@ pub fn document(v: &Value) -> Document {
     }
 }
 
+/// Tools as JSON, in name order: their schemas are Smithy documents (maps), which compare
+/// equal whatever order AWS returns their keys in.
+fn tools_json(tools: &[HarnessTool]) -> Vec<Value> {
+    let mut out: Vec<Value> = tools
+        .iter()
+        .map(|t| {
+            let (description, schema) = match &t.config {
+                Some(HarnessToolConfiguration::InlineFunction(f)) => {
+                    (Some(f.description.clone()), json(&f.input_schema))
+                }
+                _ => (None, Value::Null),
+            };
+            serde_json::json!({
+                "type": t.r#type.as_str(),
+                "name": t.name,
+                "description": description,
+                "inputSchema": schema,
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_owned());
+    out
+}
+
+/// A Smithy document as JSON.
+fn json(d: &Document) -> Value {
+    use aws_smithy_types::Number;
+    match d {
+        Document::Null => Value::Null,
+        Document::Bool(b) => Value::Bool(*b),
+        Document::Number(Number::PosInt(u)) => Value::from(*u),
+        Document::Number(Number::NegInt(i)) => Value::from(*i),
+        Document::Number(Number::Float(f)) => Value::from(*f),
+        Document::String(s) => Value::String(s.clone()),
+        Document::Array(a) => Value::Array(a.iter().map(json).collect()),
+        Document::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), json(v))).collect()),
+    }
+}
+
 /// What differs between the deployed harness and ours.
 pub(crate) fn harness_differences(h: &Harness, role_arn: &str, model_id: &str) -> Vec<String> {
     let mut diffs = Vec::new();
@@ -275,7 +314,7 @@ pub(crate) fn harness_differences(h: &Harness, role_arn: &str, model_id: &str) -
     if h.system_prompt != [system_prompt()] {
         diffs.push("instruction".to_owned());
     }
-    if format!("{:?}", h.tools) != format!("{:?}", inline_tools()) {
+    if tools_json(&h.tools) != tools_json(&inline_tools()) {
         diffs.push("tools".to_owned());
     }
     let mut have = h.allowed_tools.clone();
@@ -315,6 +354,28 @@ mod tests {
         assert!(!allowed_tools()
             .iter()
             .any(|t| t.contains("shell") || t.contains("file")));
+    }
+
+    #[test]
+    fn the_same_tools_in_another_key_order_have_no_differences() {
+        let ours = inline_tools();
+        let mut theirs = ours.clone();
+        theirs.reverse();
+        for t in &mut theirs {
+            if let Some(HarnessToolConfiguration::InlineFunction(f)) = t.config.as_mut() {
+                if let Document::Object(o) = &f.input_schema {
+                    let mut pairs: Vec<_> = o.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    pairs.reverse();
+                    let rebuilt: std::collections::HashMap<_, _> = pairs.into_iter().collect();
+                    f.input_schema = Document::Object(rebuilt);
+                }
+            }
+        }
+        assert_eq!(tools_json(&ours), tools_json(&theirs));
+        assert_eq!(
+            json(&document(&serde_json::json!({"a": [1, -2, "x"]}))),
+            serde_json::json!({"a": [1, -2, "x"]})
+        );
     }
 
     #[test]

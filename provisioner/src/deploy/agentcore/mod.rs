@@ -26,7 +26,9 @@ use super::role::RoleSpec;
 use super::status::StatusReport;
 use super::{Change, Deployer, Done, LambdaPackage};
 use crate::config::Inbound;
-use crate::error::{found, Result};
+use aws_sdk_bedrockagentcorecontrol::types::{GatewayStatus, HarnessStatus};
+
+use crate::error::{found, Error, Result};
 use crate::policy as iam;
 use crate::progress::Progress;
 use crate::wait::{self, Poll};
@@ -113,6 +115,7 @@ impl Deployer {
 
     /// `up` on AgentCore, in order; see the module documentation.
     pub async fn up_agentcore(&self, progress: Progress) -> Result<AgentCoreOutputs> {
+        self.settings.validate_inbound()?;
         let names = self.names.clone();
         let account = self.account_step(progress).await?;
         let package = self.package()?;
@@ -343,10 +346,14 @@ impl Deployer {
         )?;
         let what = format!("harness {} to be deleted", self.names.harness);
         wait::until(self.pacing.status, &what, || async {
-            Ok(match self.get_harness(&id).await? {
-                None => Poll::Ready(()),
-                Some(h) => Poll::Pending(h.status.as_str().to_owned()),
-            })
+            match self.get_harness(&id).await? {
+                None => Ok(Poll::Ready(())),
+                Some(h) if h.status == HarnessStatus::DeleteFailed => Err(Error::Failed {
+                    what: what.clone(),
+                    reasons: h.failure_reason.unwrap_or_else(|| "no reason given".into()),
+                }),
+                Some(h) => Ok(Poll::Pending(h.status.as_str().to_owned())),
+            }
         })
         .await?;
         Ok(Done::new((), Change::Removed))
@@ -404,10 +411,14 @@ impl Deployer {
         )?;
         let what = format!("gateway {} to be deleted", self.names.gateway);
         wait::until(self.pacing.status, &what, || async {
-            Ok(match self.get_gateway(id).await? {
-                None => Poll::Ready(()),
-                Some(g) => Poll::Pending(g.status.as_str().to_owned()),
-            })
+            match self.get_gateway(id).await? {
+                None => Ok(Poll::Ready(())),
+                Some(g) if g.status == GatewayStatus::Failed => Err(Error::Failed {
+                    what: what.clone(),
+                    reasons: super::reasons(g.status_reasons.as_deref()),
+                }),
+                Some(g) => Ok(Poll::Pending(g.status.as_str().to_owned())),
+            }
         })
         .await?;
         Ok(Done::new((), Change::Removed))
@@ -434,6 +445,7 @@ impl Deployer {
             &account.role_arn(&names.lambda_role),
         )
         .await?;
+        self.log_group_status(&mut report, &names.function).await?;
         self.role_status(
             &mut report,
             &names.interceptor_role,
