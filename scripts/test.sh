@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: gets a Docker engine and the DynamoDB Local
-# image (scripts/setup.sh; fast when already there), then formatting, lints, and every test.
+# image and the AWS emulator (scripts/setup.sh, its only run in CI too; fast when already
+# there), then formatting, lints, and every test.
 # Tests that need DynamoDB Local fail, never skip, when it cannot start.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

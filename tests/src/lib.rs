@@ -26,7 +26,41 @@ use testcontainers_modules::dynamodb_local::DynamoDb;
 
 /// The DynamoDB Local image tag every test uses (built locally by `scripts/setup.sh` when
 /// it cannot be pulled).
-pub const DYNAMODB_LOCAL_TAG: &str = "3.3.0";
+pub const DYNAMODB_LOCAL_TAG: &str = pinned("DYNAMODB_LOCAL_TAG");
+
+/// A version pinned in the workspace's `versions.env`, the one file the scripts, compose and
+/// the tests read: the value of `KEY=value`, read at compile time.
+pub const fn pinned(key: &str) -> &'static str {
+    const FILE: &str = include_str!("../../versions.env");
+    let file = FILE.as_bytes();
+    let key = key.as_bytes();
+    let mut line = 0;
+    while line < file.len() {
+        // Does the line starting at `line` read `KEY=`?
+        let mut k = 0;
+        while k < key.len() && line + k < file.len() && file[line + k] == key[k] {
+            k += 1;
+        }
+        if k == key.len() && line + k < file.len() && file[line + k] == b'=' {
+            let start = line + k + 1;
+            let mut end = start;
+            while end < file.len() && file[end] != b'\n' {
+                end += 1;
+            }
+            let (_, rest) = FILE.as_bytes().split_at(start);
+            let (value, _) = rest.split_at(end - start);
+            return match std::str::from_utf8(value) {
+                Ok(v) => v,
+                Err(_) => panic!("versions.env is not UTF-8"),
+            };
+        }
+        while line < file.len() && file[line] != b'\n' {
+            line += 1;
+        }
+        line += 1;
+    }
+    panic!("versions.env lacks a pinned version")
+}
 /// Label put on every container this harness starts, so stray ones can be found.
 pub const CONTAINER_LABEL: &str = "hr-vacations.test";
 /// Label holding the id of the process that started the container: `scripts/test.sh`
@@ -369,4 +403,19 @@ pub async fn counted_client(endpoint: &str, counter: &RequestCounter) -> aws_sdk
         .interceptor(counter.clone())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod pinned_versions {
+    use super::*;
+
+    #[test]
+    fn the_image_and_its_tag_are_pinned_together() {
+        assert!(!DYNAMODB_LOCAL_TAG.is_empty());
+        assert_eq!(
+            pinned("DYNAMODB_LOCAL_IMAGE"),
+            format!("amazon/dynamodb-local:{DYNAMODB_LOCAL_TAG}")
+        );
+        assert!(pinned("MINISTACK_VERSION").split('.').count() == 3);
+    }
 }
