@@ -32,13 +32,18 @@ impl Deployer {
         role_arn: &str,
         package: Option<&LambdaPackage>,
     ) -> Result<Done<FunctionRef>> {
-        let spec = FunctionSpec {
+        self.ensure_function_spec(&self.classic_function(role_arn), package)
+            .await
+    }
+
+    /// The Classic action group's function, as `up` makes it and `status` compares it.
+    pub(super) fn classic_function<'a>(&'a self, role_arn: &'a str) -> FunctionSpec<'a> {
+        FunctionSpec {
             name: &self.names.function,
             description: "Answers the HR agent's action group (vacation balances and bookings).",
             role_arn,
             env: HashMap::from([("TABLE_NAME".to_owned(), self.names.table.clone())]),
-        };
-        self.ensure_function_spec(&spec, package).await
+        }
     }
 
     /// Creates or updates the function `spec` describes, from `package`.
@@ -121,12 +126,6 @@ impl Deployer {
             self.wait_function_settled(spec.name).await?;
         }
         Ok(Done::new(function, Change::Updated(diffs)))
-    }
-
-    pub(crate) async fn function_configuration(
-        &self,
-    ) -> Result<Option<GetFunctionConfigurationOutput>> {
-        self.configuration_of(&self.names.function).await
     }
 
     /// The configuration of the function `name`, if it exists.
@@ -364,21 +363,6 @@ fn arn_partition(arn: &str) -> &str {
 
 fn arn_account(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or_default()
-}
-
-/// What differs between a deployed function's configuration and what `up` sets.
-pub(crate) fn function_differences(
-    c: &GetFunctionConfigurationOutput,
-    role_arn: &str,
-    table: &str,
-) -> Vec<String> {
-    let spec = FunctionSpec {
-        name: "",
-        description: "",
-        role_arn,
-        env: HashMap::from([("TABLE_NAME".to_owned(), table.to_owned())]),
-    };
-    function_config_differences(c, &spec)
 }
 
 /// What differs between the deployed function's configuration and ours.

@@ -6,10 +6,12 @@ use aws_sdk_dynamodb::types::PointInTimeRecoveryStatus;
 
 use super::agent::{agent_differences, permission_matches, prepare_reasons};
 use super::alias::{alias_plan, AliasPlan};
-use super::function::{function_differences, log_group_name, LOG_RETENTION_DAYS};
+use super::function::{
+    function_config_differences, log_group_name, FunctionSpec, LOG_RETENTION_DAYS,
+};
 use super::{Deployer, LambdaPackage};
 use crate::error::{Error, Result};
-use crate::policy::{self, Account};
+use crate::policy;
 use crate::schema::{self, Canonical};
 
 /// One resource's line.
@@ -121,7 +123,9 @@ impl Deployer {
         )
         .await?;
         self.log_group_status(&mut report, &names.function).await?;
-        self.function_status(&mut report, &account).await?;
+        let lambda_role = account.role_arn(&names.lambda_role);
+        self.function_status(&mut report, &self.classic_function(&lambda_role))
+            .await?;
         self.role_status(
             &mut report,
             &names.agent_role,
@@ -388,14 +392,20 @@ impl Deployer {
         Ok(())
     }
 
-    async fn function_status(&self, report: &mut StatusReport, account: &Account) -> Result<()> {
-        let Some(c) = self.function_configuration().await? else {
-            report.missing("Lambda function", &self.names.function);
+    /// The function `spec` describes: its state, and what differs from the spec and from
+    /// the local package.
+    pub(super) async fn function_status(
+        &self,
+        report: &mut StatusReport,
+        spec: &FunctionSpec<'_>,
+    ) -> Result<()> {
+        let Some(c) = self.configuration_of(spec.name).await? else {
+            report.missing("Lambda function", spec.name);
             return Ok(());
         };
         report.row(
             "Lambda function",
-            self.names.function.clone(),
+            spec.name,
             format!(
                 "{} / last update {}",
                 c.state().map(|s| s.as_str()).unwrap_or("unknown"),
@@ -404,11 +414,7 @@ impl Deployer {
                     .unwrap_or("unknown")
             ),
         );
-        let mut what = function_differences(
-            &c,
-            &account.role_arn(&self.names.lambda_role),
-            &self.names.table,
-        );
+        let mut what = function_config_differences(&c, spec);
         match LambdaPackage::read(&self.settings.lambda_zip) {
             Ok(p) if c.code_sha256() != Some(p.sha256.as_str()) => {
                 what.push(format!("code differs from {}", p.path.display()));
@@ -418,7 +424,7 @@ impl Deployer {
         }
         if !what.is_empty() {
             report.drift.push(Drift::Config {
-                resource: format!("Lambda function {}", self.names.function),
+                resource: format!("Lambda function {}", spec.name),
                 what,
             });
         }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::function::{log_group_name, FunctionSpec};
 use super::role::RoleSpec;
 use super::status::StatusReport;
-use super::{Change, Deployer, Done, LambdaPackage};
+use super::{Change, Deployer, Done};
 use crate::config::Inbound;
 use aws_sdk_bedrockagentcorecontrol::types::{GatewayStatus, HarnessStatus};
 
@@ -439,10 +439,14 @@ impl Deployer {
             iam::lambda_permissions(&account, &names),
         )
         .await?;
-        self.function_row(
+        self.function_status(
             &mut report,
-            &names.function,
-            &account.role_arn(&names.lambda_role),
+            &FunctionSpec {
+                name: &names.function,
+                description: "",
+                role_arn: &account.role_arn(&names.lambda_role),
+                env: self.tools_env(),
+            },
         )
         .await?;
         self.log_group_status(&mut report, &names.function).await?;
@@ -454,10 +458,14 @@ impl Deployer {
             policy::interceptor_permissions(&account, &names.interceptor_function),
         )
         .await?;
-        self.function_row(
+        self.function_status(
             &mut report,
-            &names.interceptor_function,
-            &account.role_arn(&names.interceptor_role),
+            &FunctionSpec {
+                name: &names.interceptor_function,
+                description: "",
+                role_arn: &account.role_arn(&names.interceptor_role),
+                env: self.tools_env(),
+            },
         )
         .await?;
         self.log_group_status(&mut report, &names.interceptor_function)
@@ -606,47 +614,5 @@ impl Deployer {
             pool_id: pool_id.to_owned(),
             client_id: pool.client_id,
         })
-    }
-
-    async fn function_row(
-        &self,
-        report: &mut StatusReport,
-        name: &str,
-        role_arn: &str,
-    ) -> Result<()> {
-        let Some(c) = self.configuration_of(name).await? else {
-            report.missing("Lambda function", name);
-            return Ok(());
-        };
-        report.row(
-            "Lambda function",
-            name,
-            format!(
-                "{} / last update {}",
-                c.state().map(|s| s.as_str()).unwrap_or("unknown"),
-                c.last_update_status()
-                    .map(|s| s.as_str())
-                    .unwrap_or("unknown")
-            ),
-        );
-        let spec = FunctionSpec {
-            name,
-            description: "",
-            role_arn,
-            env: self.tools_env(),
-        };
-        let mut what = super::function::function_config_differences(&c, &spec);
-        if let Ok(p) = LambdaPackage::read(&self.settings.lambda_zip) {
-            if c.code_sha256() != Some(p.sha256.as_str()) {
-                what.push(format!("code differs from {}", p.path.display()));
-            }
-        }
-        if !what.is_empty() {
-            report.drift.push(super::Drift::Config {
-                resource: format!("Lambda function {name}"),
-                what,
-            });
-        }
-        Ok(())
     }
 }
