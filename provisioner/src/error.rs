@@ -351,5 +351,28 @@ pub enum InvokeError {
     TooManyRounds,
 }
 
+impl InvokeError {
+    /// An error answer to a runtime call (`InvokeAgent`, `InvokeHarness`): the agent's kind
+    /// of error, as `kind` sorts it, unless the credentials themselves were refused or the
+    /// call never got an answer, which are setup problems.
+    pub(crate) fn from_call<E, R>(
+        operation: &'static str,
+        e: SdkError<E, R>,
+        kind: impl FnOnce(&E) -> ErrorKind,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match e.as_service_error() {
+            Some(service) if !is_credential_code(e.code()) => InvokeError::Agent {
+                kind: kind(service),
+                message: service.message().unwrap_or("no message").to_owned(),
+            },
+            _ => InvokeError::Setup(Error::aws(operation, e)),
+        }
+    }
+}
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

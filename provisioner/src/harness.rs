@@ -215,7 +215,7 @@ impl<R: ToolRunner> HarnessConversation<R> {
                 .messages(message)
                 .send()
                 .await
-                .map_err(from_call)?;
+                .map_err(|e| InvokeError::from_call("InvokeHarness", e, kind_of_call))?;
             let mut stream = answer.stream;
             let mut blocks: BTreeMap<i32, ToolUse> = BTreeMap::new();
             let mut stop = None;
@@ -419,18 +419,6 @@ fn kind_of_code(code: Option<&str>) -> ErrorKind {
         "internalserver" => ErrorKind::InternalServer,
         "runtimeclienterror" => ErrorKind::DependencyFailed,
         _ => ErrorKind::Other,
-    }
-}
-
-fn from_call(
-    e: SdkError<InvokeHarnessError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> InvokeError {
-    match e.as_service_error() {
-        Some(service) if !crate::error::is_credential_code(e.code()) => InvokeError::Agent {
-            kind: kind_of_call(service),
-            message: service.message().unwrap_or("no message").to_owned(),
-        },
-        _ => InvokeError::Setup(Error::aws("InvokeHarness", e)),
     }
 }
 

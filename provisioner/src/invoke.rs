@@ -16,7 +16,7 @@ use aws_sdk_bedrockagentruntime::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::{Error, ErrorKind, InvokeError, MAX_ROUNDS};
+use crate::error::{ErrorKind, InvokeError, MAX_ROUNDS};
 
 /// The session attribute the handler reads the caller's employee id from.
 pub const EMPLOYEE_ID_ATTRIBUTE: &str = tools::caller::EMPLOYEE_ID_ATTRIBUTE;
@@ -99,18 +99,6 @@ fn kind_of_call(e: &InvokeAgentError) -> ErrorKind {
         InvokeAgentError::BadGatewayException(_) => ErrorKind::BadGateway,
         InvokeAgentError::InternalServerException(_) => ErrorKind::InternalServer,
         _ => ErrorKind::Other,
-    }
-}
-
-fn from_call(
-    e: SdkError<InvokeAgentError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-) -> InvokeError {
-    match e.as_service_error() {
-        Some(service) if !crate::error::is_credential_code(e.code()) => InvokeError::Agent {
-            kind: kind_of_call(service),
-            message: service.message().unwrap_or("no message").to_owned(),
-        },
-        _ => InvokeError::Setup(Error::aws("InvokeAgent", e)),
     }
 }
 
@@ -257,7 +245,7 @@ impl Conversation {
                 .set_input_text(input.take())
                 .send()
                 .await
-                .map_err(from_call)?;
+                .map_err(|e| InvokeError::from_call("InvokeAgent", e, kind_of_call))?;
             let mut stream = answer.completion;
             let mut returned: Option<ReturnControlPayload> = None;
             loop {
@@ -309,7 +297,7 @@ impl Conversation {
             .end_session(true)
             .send()
             .await
-            .map_err(from_call)?;
+            .map_err(|e| InvokeError::from_call("InvokeAgent", e, kind_of_call))?;
         let mut stream = answer.completion;
         while let Some(event) = stream.recv().await.map_err(stream_error)? {
             if let ResponseStream::Trace(part) = event {
