@@ -472,24 +472,21 @@ impl Deployer {
             .await?;
         let jwt = match self.jwt_from_settings() {
             Some(jwt) => Some(jwt),
-            None => match self.find_user_pool().await? {
-                None => {
+            None => {
+                // The pool step read only: it finds the pool and its app client by name.
+                let pool = self.clone().dry_run(true).ensure_user_pool().await?.value;
+                if pool.pool_id.is_empty() {
                     report.missing("user pool", &names.user_pool);
                     None
-                }
-                Some(pool_id) => {
+                } else {
                     report.row(
                         "user pool",
-                        format!("{} ({pool_id})", names.user_pool),
+                        format!("{} ({})", names.user_pool, pool.pool_id),
                         "present",
                     );
-                    Some(
-                        self.ensure_user_pool_read_only(&pool_id)
-                            .await?
-                            .jwt(&account.region),
-                    )
+                    Some(pool.jwt(&account.region))
                 }
-            },
+            }
         };
         self.role_status(
             &mut report,
@@ -604,15 +601,5 @@ impl Deployer {
         );
         report.notes = UNCONFIRMED.iter().map(|s| (*s).to_owned()).collect();
         Ok(report)
-    }
-
-    /// The pool's client id, read only.
-    async fn ensure_user_pool_read_only(&self, pool_id: &str) -> Result<users::UserPoolRef> {
-        let reader = self.clone().dry_run(true);
-        let pool = reader.ensure_user_pool().await?.value;
-        Ok(users::UserPoolRef {
-            pool_id: pool_id.to_owned(),
-            client_id: pool.client_id,
-        })
     }
 }
