@@ -765,10 +765,10 @@ async fn token(
         });
     };
     let users: Vec<TrialUser> = state::read_json(&users_file(state_file))?;
-    let pool = state
+    let (pool, client_id) = state
         .agentcore
         .as_ref()
-        .map(|o| o.user_pool_id.clone())
+        .map(|o| (o.user_pool_id.clone(), o.user_pool_client_id.clone()))
         .unwrap_or_default();
     let user = users
         .into_iter()
@@ -787,7 +787,7 @@ async fn token(
     }
     let settings = settings(cli, region, &no_deploy_args(), Some(state), None);
     Deployer::new(clients.clone(), settings)?
-        .sign_in(&user)
+        .sign_in(&user, &client_id)
         .await
 }
 

@@ -971,7 +971,7 @@ async fn trial_users_sign_in_with_the_claims_the_interceptor_maps() {
 
     let mapping = ClaimMapping::default();
     for user in &users {
-        let token = deployer.sign_in(user).await.unwrap();
+        let token = deployer.sign_in(user, &pool.client_id).await.unwrap();
         let payload = token.split('.').nth(1).expect("a JWT");
         let claims: serde_json::Map<String, Value> = serde_json::from_slice(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD

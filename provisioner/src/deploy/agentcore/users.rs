@@ -288,10 +288,9 @@ impl Deployer {
         })
     }
 
-    /// Signs `user` in through the app client: their ID token.
-    pub async fn sign_in(&self, user: &TrialUser) -> Result<String> {
-        let pool_id = self.find_user_pool().await?.unwrap_or_default();
-        let client_id = self.find_client(&pool_id).await?.unwrap_or_default();
+    /// Signs `user` in through the pool's app client `client_id` (which `up` recorded):
+    /// their ID token.
+    pub async fn sign_in(&self, user: &TrialUser, client_id: &str) -> Result<String> {
         let out = self
             .clients
             .cognito
