@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use domain::ledger::{Ledger, Violation};
 use domain::EmployeeId;
 use tokio::sync::{mpsc, Semaphore};
@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::items::{self, entity, Item};
 use crate::keys;
+use crate::scan::parallel_scan;
 use crate::{Store, StoreError};
 
 /// What an audit read and found.
@@ -212,65 +213,39 @@ impl Store {
         segments: u32,
         mut progress: impl FnMut(u64),
     ) -> Result<AuditReport, StoreError> {
-        let segments = i32::try_from(segments.clamp(1, 1_000)).unwrap_or(1);
+        let segments = segments.clamp(1, 1_000) as usize;
         // Bounded: a slow consumer holds the scanners back instead of buffering the table.
-        let (sender, mut pages) =
-            mpsc::channel::<Result<Vec<Item>, StoreError>>(segments as usize * 2);
-        let mut tasks = JoinSet::new();
-        for segment in 0..segments {
-            let (client, table, sender) = (self.client.clone(), self.table.clone(), sender.clone());
-            tasks.spawn(async move {
-                let mut start: Option<std::collections::HashMap<String, AttributeValue>> = None;
-                loop {
-                    let page = client
-                        .scan()
-                        .table_name(&table)
-                        .segment(segment)
-                        .total_segments(segments)
-                        .consistent_read(true)
-                        .set_exclusive_start_key(start.take())
-                        .send()
-                        .await;
-                    let page = match page {
-                        Ok(page) => page,
-                        Err(e) => {
-                            let _ = sender.send(Err(StoreError::dynamo("Scan", e))).await;
-                            return;
-                        }
-                    };
-                    let next = page.last_evaluated_key.filter(|k| !k.is_empty());
-                    if sender
-                        .send(Ok(page.items.unwrap_or_default()))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    match next {
-                        Some(key) => start = Some(key),
-                        None => return,
-                    }
+        let (sender, mut pages) = mpsc::channel::<Vec<Item>>(segments * 2);
+        let scan = parallel_scan(
+            &self.client,
+            &self.table,
+            segments,
+            |scan| scan.consistent_read(true),
+            move |page| {
+                let sender = sender.clone();
+                async move {
+                    let read = sender.send(page.items.unwrap_or_default()).await;
+                    Ok(if read.is_ok() {
+                        ControlFlow::Continue(())
+                    } else {
+                        ControlFlow::Break(())
+                    })
                 }
-            });
-        }
-        drop(sender);
-
+            },
+        );
         let mut report = AuditReport::default();
         let mut partitions = BTreeMap::new();
-        while let Some(page) = pages.recv().await {
-            let page = page?;
-            progress(page.len() as u64);
-            for item in page {
-                file_item(&item, &mut partitions, &mut report);
-            }
-        }
-        while let Some(joined) = tasks.join_next().await {
-            if let Err(e) = joined {
-                if e.is_panic() {
-                    std::panic::resume_unwind(e.into_panic());
+        let file = async {
+            // Ends when the scan is over and every sender is gone.
+            while let Some(page) = pages.recv().await {
+                progress(page.len() as u64);
+                for item in page {
+                    file_item(&item, &mut partitions, &mut report);
                 }
             }
-        }
+        };
+        let (scanned, ()) = tokio::join!(scan, file);
+        scanned?;
         for (employee, partition) in partitions {
             if !partition.has_profile {
                 report.partitions_without_profile.push(employee);
@@ -364,6 +339,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
     use domain::{
         DateRange, DayCountPolicy, IdempotencyKey, Reservation, ReservationId, YearBalance,
     };

@@ -38,38 +38,29 @@
 //!
 //! [`Store::delete_all_items`] empties the table (a parallel scan of the keys and batched
 //! deletes) and [`Store::is_empty`] says whether there is anything to delete.
-//!
-//! # The seed marker
-//!
-//! | item        | `PK`   | `SK`   | attributes                                                   |
-//! |-------------|--------|--------|--------------------------------------------------------------|
-//! | seed marker | `META` | `SEED` | `seed`, `current_year`, `employees`, `generator`, `complete` |
-//!
-//! A seeder records what it is about to write in the marker ([`Store::put_seed_marker`])
-//! before writing it, so that a later run can tell a table holding the same data (writing
-//! it again changes nothing) from a table seeded differently (writing over it would leave
-//! the other data's reservations and claims behind, and break the ledger).
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, DeleteRequest, KeysAndAttributes, Put, PutRequest,
-    ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, WriteRequest,
+    AttributeValue, CancellationReason, DeleteRequest, KeysAndAttributes, Put, PutRequest, Select,
+    TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use domain::{Employee, EmployeeId, Reservation, YearBalance};
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio::task::{JoinError, JoinSet};
+use tokio::task::JoinSet;
 
 use crate::items::{self, Item};
 use crate::keys;
+use crate::marker::{META_PK, SEED_SK};
+use crate::scan::{joined, parallel_scan};
 use crate::{ItemKey, RetryPolicy, Store, StoreError};
 
 /// Items per `BatchWriteItem` request: DynamoDB's limit.
@@ -78,13 +69,6 @@ pub const BATCH_SIZE: usize = 25;
 pub const GET_BATCH_SIZE: usize = 100;
 /// The differing items a [`Comparison`] names; beyond, it counts them.
 pub const DIFFERING_NAMED: usize = 10;
-
-/// Partition key of the table's metadata items.
-const META_PK: &str = "META";
-/// Sort key of the seed marker.
-const SEED_SK: &str = "SEED";
-/// The `entity` attribute of the seed marker.
-const SEED_MARKER_ENTITY: &str = "SeedMarker";
 
 /// One thing to write in bulk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,86 +296,6 @@ impl Comparison {
     }
 }
 
-/// What a seeder wrote, or is writing, into the table: see the [module docs](self).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SeedMarker {
-    /// The generator's seed.
-    pub seed: u64,
-    /// The last of the seeded years.
-    pub current_year: i32,
-    /// Employees written (ids `1..=employees`).
-    pub employees: u32,
-    /// The version of the generator: the same seed gives other data in another version.
-    pub generator: u32,
-    /// Whether every item was written.
-    pub complete: bool,
-}
-
-impl SeedMarker {
-    /// Whether the two markers describe the same data, complete or not.
-    pub fn same_data(&self, other: &SeedMarker) -> bool {
-        (self.seed, self.current_year, self.employees, self.generator)
-            == (
-                other.seed,
-                other.current_year,
-                other.employees,
-                other.generator,
-            )
-    }
-}
-
-/// The outcome of [`Store::put_seed_marker`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MarkerWrite {
-    /// The marker was written.
-    Written,
-    /// The table holds a marker for other data, left as it is.
-    Conflict(SeedMarker),
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct SeedMarkerItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    seed: u64,
-    current_year: i32,
-    employees: u32,
-    generator: u32,
-    complete: bool,
-}
-
-fn seed_marker_item(marker: &SeedMarker) -> Result<Item, StoreError> {
-    let item = SeedMarkerItem {
-        pk: META_PK.to_owned(),
-        sk: SEED_SK.to_owned(),
-        entity: SEED_MARKER_ENTITY.to_owned(),
-        seed: marker.seed,
-        current_year: marker.current_year,
-        employees: marker.employees,
-        generator: marker.generator,
-        complete: marker.complete,
-    };
-    serde_dynamo::to_item(item).map_err(|e| StoreError::CorruptItem {
-        pk: META_PK.to_owned(),
-        sk: SEED_SK.to_owned(),
-        source: e.into(),
-    })
-}
-
-fn seed_marker_from_item(item: &Item) -> Result<SeedMarker, StoreError> {
-    let raw: SeedMarkerItem = items::from_item(item)?;
-    Ok(SeedMarker {
-        seed: raw.seed,
-        current_year: raw.current_year,
-        employees: raw.employees,
-        generator: raw.generator,
-        complete: raw.complete,
-    })
-}
-
 /// The items of `records`, cut into `BatchWriteItem`-sized groups, lazily.
 fn batches(records: impl Iterator<Item = Record>) -> impl Iterator<Item = Vec<Item>> {
     let mut items = records.flat_map(Record::into_items);
@@ -508,15 +412,6 @@ fn bulk_client(client: &Client, retry: &RetryPolicy) -> Client {
 }
 
 /// The result of a finished task: a panic in it is re-raised here.
-fn joined<T>(result: Result<Result<T, StoreError>, JoinError>) -> Result<T, StoreError> {
-    match result {
-        Ok(done) => done,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Tasks are aborted only when their set is dropped, and then nobody waits on them.
-        Err(e) => panic!("a bulk write task was cancelled: {e}"),
-    }
-}
-
 /// Runs `start` on each group, at most `limit` (at least 1) at once, in tasks, and hands
 /// each result to `finish` as it completes. Groups are pulled only as slots free up; the
 /// first error stops it, abandoning what is in flight.
@@ -736,43 +631,28 @@ async fn count_items_but_the_marker(
     table: &str,
     segments: usize,
 ) -> Result<u64, StoreError> {
-    let segments = i32::try_from(segments.max(1)).unwrap_or(i32::MAX);
-    let mut tasks = JoinSet::new();
-    for segment in 0..segments {
-        let (client, table) = (client.clone(), table.to_owned());
-        tasks.spawn(async move {
-            let mut start = None;
-            let mut count = 0u64;
-            loop {
-                let page = client
-                    .scan()
-                    .table_name(&table)
-                    .segment(segment)
-                    .total_segments(segments)
-                    .select(Select::Count)
-                    .consistent_read(true)
-                    .filter_expression("NOT (#pk = :meta AND #sk = :seed)")
-                    .expression_attribute_names("#pk", keys::PK)
-                    .expression_attribute_names("#sk", keys::SK)
-                    .expression_attribute_values(":meta", AttributeValue::S(META_PK.to_owned()))
-                    .expression_attribute_values(":seed", AttributeValue::S(SEED_SK.to_owned()))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("Scan", e))?;
-                count += u64::try_from(page.count).unwrap_or(0);
-                match page.last_evaluated_key {
-                    Some(key) if !key.is_empty() => start = Some(key),
-                    _ => return Ok(count),
-                }
-            }
-        });
-    }
-    let mut total = 0;
-    while let Some(result) = tasks.join_next().await {
-        total += joined(result)?;
-    }
-    Ok(total)
+    let total = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&total);
+    parallel_scan(
+        client,
+        table,
+        segments,
+        |scan| {
+            scan.select(Select::Count)
+                .consistent_read(true)
+                .filter_expression("NOT (#pk = :meta AND #sk = :seed)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":meta", AttributeValue::S(META_PK.to_owned()))
+                .expression_attribute_values(":seed", AttributeValue::S(SEED_SK.to_owned()))
+        },
+        move |page| {
+            counted.fetch_add(u64::try_from(page.count).unwrap_or(0), Ordering::Relaxed);
+            std::future::ready(Ok(ControlFlow::Continue(())))
+        },
+    )
+    .await?;
+    Ok(total.load(Ordering::Relaxed))
 }
 
 impl Store {
@@ -922,33 +802,35 @@ impl Store {
         options: &BulkOptions,
         mut progress: impl FnMut(u64),
     ) -> Result<BulkReport, StoreError> {
-        let segments = i32::try_from(options.concurrency.max(1)).unwrap_or(i32::MAX);
         let client = bulk_client(&self.client, &options.retry);
         let (sender, mut done) = mpsc::unbounded_channel();
-        let mut tasks = JoinSet::new();
-        for segment in 0..segments {
-            let (client, table) = (client.clone(), self.table.clone());
-            let (retry, sender) = (options.retry, sender.clone());
-            tasks.spawn(async move {
-                let deleted =
-                    delete_segment(&client, &table, segment, segments, &retry, &sender).await;
-                if let Err(e) = deleted {
-                    // The receiver is gone only when the caller stopped listening.
-                    let _ = sender.send(Err(e));
-                }
-            });
-        }
-        drop(sender);
-        let mut report = BulkReport::default();
-        // Ends when every segment's task has finished and dropped its sender.
-        while let Some(batch) = done.recv().await {
-            let batch = batch?;
-            report += batch;
-            progress(batch.items);
-        }
-        while let Some(result) = tasks.join_next().await {
-            joined(result.map(Ok))?;
-        }
+        let (retry, table) = (options.retry, self.table.clone());
+        let deleter = client.clone();
+        let scan = parallel_scan(
+            &client,
+            &self.table,
+            options.concurrency,
+            |scan| {
+                scan.projection_expression("#pk, #sk")
+                    .expression_attribute_names("#pk", keys::PK)
+                    .expression_attribute_names("#sk", keys::SK)
+            },
+            move |page| {
+                let (client, table, sender) = (deleter.clone(), table.clone(), sender.clone());
+                delete_page(client, table, retry, page.items.unwrap_or_default(), sender)
+            },
+        );
+        let tally = async {
+            let mut report = BulkReport::default();
+            // Ends when the scan is over and every sender is gone.
+            while let Some(batch) = done.recv().await {
+                report += batch;
+                progress(batch.items);
+            }
+            report
+        };
+        let (scanned, report) = tokio::join!(scan, tally);
+        scanned?;
         Ok(report)
     }
 
@@ -978,104 +860,30 @@ impl Store {
             }
         }
     }
-
-    /// The seed marker, if the table has one.
-    #[tracing::instrument(skip_all, fields(table = %self.table))]
-    pub async fn seed_marker(&self) -> Result<Option<SeedMarker>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(items::key(META_PK.to_owned(), SEED_SK.to_owned())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        out.item.as_ref().map(seed_marker_from_item).transpose()
-    }
-
-    /// Writes the seed marker unless the table holds one for other data (see
-    /// [`SeedMarker::same_data`]), in one conditional write: of two seeders racing on one
-    /// table with different data, one gets [`MarkerWrite::Conflict`].
-    #[tracing::instrument(skip_all, fields(table = %self.table, complete = marker.complete))]
-    pub async fn put_seed_marker(&self, marker: &SeedMarker) -> Result<MarkerWrite, StoreError> {
-        let number = |n: String| AttributeValue::N(n);
-        let sent = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(seed_marker_item(marker)?))
-            .condition_expression(
-                "attribute_not_exists(#pk) OR (#seed = :seed AND #year = :year \
-                 AND #employees = :employees AND #generator = :generator)",
-            )
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#seed", "seed")
-            .expression_attribute_names("#year", "current_year")
-            .expression_attribute_names("#employees", "employees")
-            .expression_attribute_names("#generator", "generator")
-            .expression_attribute_values(":seed", number(marker.seed.to_string()))
-            .expression_attribute_values(":year", number(marker.current_year.to_string()))
-            .expression_attribute_values(":employees", number(marker.employees.to_string()))
-            .expression_attribute_values(":generator", number(marker.generator.to_string()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(MarkerWrite::Written),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    match failed.item() {
-                        Some(old) => Ok(MarkerWrite::Conflict(seed_marker_from_item(old)?)),
-                        None => Err(StoreError::dynamo("PutItem", err)),
-                    }
-                }
-                _ => Err(StoreError::dynamo("PutItem", err)),
-            },
-        }
-    }
 }
 
-/// Deletes what one segment of a parallel scan finds, reporting each batch on `done`.
-async fn delete_segment(
-    client: &Client,
-    table: &str,
-    segment: i32,
-    segments: i32,
-    retry: &RetryPolicy,
-    done: &mpsc::UnboundedSender<Result<BulkReport, StoreError>>,
-) -> Result<(), StoreError> {
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .segment(segment)
-            .total_segments(segments)
-            .projection_expression("#pk, #sk")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Scan", e))?;
-        let mut found = page.items.unwrap_or_default().into_iter().peekable();
-        while found.peek().is_some() {
-            let requests = found
-                .by_ref()
-                .take(BATCH_SIZE)
-                .map(delete_request)
-                .collect::<Result<Vec<_>, _>>()?;
-            let report = until_processed(retry, requests, |r| send_batch(client, table, r)).await?;
-            if done.send(Ok(report)).is_err() {
-                return Ok(());
-            }
-        }
-        match page.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok(()),
+/// Deletes the items of one page of the scan, [`BATCH_SIZE`] to a request, reporting
+/// each batch on `done`; stops the segment when nobody listens any more.
+async fn delete_page(
+    client: Client,
+    table: String,
+    retry: RetryPolicy,
+    found: Vec<Item>,
+    done: mpsc::UnboundedSender<BulkReport>,
+) -> Result<ControlFlow<()>, StoreError> {
+    let mut found = found.into_iter().peekable();
+    while found.peek().is_some() {
+        let requests = found
+            .by_ref()
+            .take(BATCH_SIZE)
+            .map(delete_request)
+            .collect::<Result<Vec<_>, _>>()?;
+        let report = until_processed(&retry, requests, |r| send_batch(&client, &table, r)).await?;
+        if done.send(report).is_err() {
+            return Ok(ControlFlow::Break(()));
         }
     }
+    Ok(ControlFlow::Continue(()))
 }
 
 #[cfg(test)]
@@ -1203,54 +1011,6 @@ mod tests {
         );
         assert_eq!(text(&cut[1][5], "SK"), "DAY#2026-03-10");
         assert_eq!(batches(std::iter::empty()).count(), 0);
-    }
-
-    #[test]
-    fn markers_for_the_same_data_match_whether_complete_or_not() {
-        let marker = SeedMarker {
-            seed: 42,
-            current_year: 2026,
-            employees: 10,
-            generator: 1,
-            complete: false,
-        };
-        let done = SeedMarker {
-            complete: true,
-            ..marker
-        };
-        assert!(marker.same_data(&done));
-        for other in [
-            SeedMarker { seed: 43, ..marker },
-            SeedMarker {
-                current_year: 2025,
-                ..marker
-            },
-            SeedMarker {
-                employees: 11,
-                ..marker
-            },
-            SeedMarker {
-                generator: 2,
-                ..marker
-            },
-        ] {
-            assert!(!marker.same_data(&other), "{other:?}");
-        }
-    }
-
-    #[test]
-    fn the_seed_marker_round_trips_through_its_item() {
-        let marker = SeedMarker {
-            seed: u64::MAX,
-            current_year: 2026,
-            employees: 100_000,
-            generator: 1,
-            complete: true,
-        };
-        let item = seed_marker_item(&marker).unwrap();
-        assert_eq!((text(&item, "PK"), text(&item, "SK")), ("META", "SEED"));
-        assert_eq!(item["seed"].as_n().unwrap(), "18446744073709551615");
-        assert_eq!(seed_marker_from_item(&item).unwrap(), marker);
     }
 
     #[tokio::test]
