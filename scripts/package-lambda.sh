@@ -7,7 +7,7 @@
 # by zig against glibc 2.34 (cargo-zigbuild). Both tools come from PyPI into a project
 # virtualenv (target/tools-venv), nothing is installed system-wide. The script fails when
 # the binary needs a GLIBC_ symbol newer than 2.34, then runs the bootstrap process test
-# (handler/tests/bootstrap.rs) against the unzipped artifact and DynamoDB Local.
+# (handler/tests/handler/bootstrap.rs) against the unzipped artifact and DynamoDB Local.
 #
 # Env: PYTHON                python for the virtualenv (default python3)
 #      CARGO_TARGET_DIR      honoured, as cargo does (default target)
@@ -97,6 +97,6 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     z.extract(info, sys.argv[2])
 os.chmod(os.path.join(sys.argv[2], "bootstrap"), 0o755)
 PY
-log "testing the unzipped artifact: cargo test -p hr-handler --test bootstrap (BOOTSTRAP_BIN=$check_dir/bootstrap)"
-BOOTSTRAP_BIN="$check_dir/bootstrap" cargo test --locked -p hr-handler --test bootstrap
+log "testing the unzipped artifact: cargo test -p hr-handler --test handler bootstrap:: (BOOTSTRAP_BIN=$check_dir/bootstrap)"
+BOOTSTRAP_BIN="$check_dir/bootstrap" cargo test --locked -p hr-handler --test handler bootstrap::
 log "done: $zip_path"

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Datelike;
 use domain::EmployeeStatus;
-use hr_tests::lambda::{
+use test_support::lambda::{
     as_employee, bootstrap_command, bootstrap_path, check_answer, fixture_event, peak_rss_kib,
     Outcome, RuntimeApi,
 };
-use hr_tests::{dynamodb_local, fresh_store_at, seed};
+use test_support::{dynamodb_local, fresh_store_at, seed};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use chrono::Days;
 use domain::{DateRange, DayCountPolicy, EmployeeId, EmployeeStatus, IdempotencyKey};
 use handler::{Handler, Settings};
-use hr_tests::lambda::{as_hr, check_answer, function_event};
-use hr_tests::{date, dynamodb_local, fresh_store_at, seed};
 use serde_json::Value;
 use store::{ReserveRequest, Store};
+use test_support::lambda::{as_hr, check_answer, function_event};
+use test_support::{date, dynamodb_local, fresh_store_at, seed};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -104,7 +104,7 @@ async fn run(endpoint: &str, iterations: u64) -> Result<(), Error> {
             policy: DayCountPolicy::CalendarDays,
             idempotency_key: IdempotencyKey::new(format!("bare-{s}"))?,
             by: store::Attribution::new(
-                domain::Actor::hr(EmployeeId::new(hr_tests::lambda::HR_USER)?, employee),
+                domain::Actor::hr(EmployeeId::new(test_support::lambda::HR_USER)?, employee),
                 "bench",
             ),
         };

@@ -116,13 +116,13 @@ fn ms(d: Duration) -> f64 {
 
 fn main() -> Result<(), Error> {
     let (calls, starts) = options()?;
-    let endpoint = hr_tests::dynamodb_local().endpoint.clone();
+    let endpoint = test_support::dynamodb_local().endpoint.clone();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(async {
-            let store = hr_tests::fresh_store_at(&endpoint).await;
-            let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+            let store = test_support::fresh_store_at(&endpoint).await;
+            let two = test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
             let table = store.table_name().to_owned();
 
             let mut startup = Vec::new();
@@ -184,7 +184,7 @@ fn main() -> Result<(), Error> {
                 ms(raw.1),
                 raw.0.as_secs_f64() / raw.1.as_secs_f64()
             );
-            let rss = hr_tests::lambda::peak_rss_kib(pid).ok_or("no VmHWM")?;
+            let rss = test_support::lambda::peak_rss_kib(pid).ok_or("no VmHWM")?;
             println!("hr-mcp stdio peak RSS: {:.1} MB ({rss} KiB)", rss as f64 / 1024.0);
             client.cancel().await?;
             Ok(())

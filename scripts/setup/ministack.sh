@@ -4,7 +4,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# Pinned: its routes and quirks are what provisioner/tests/ministack.rs works around.
+# Pinned: its routes and quirks are what provisioner/tests/provisioner/ministack.rs works around.
 # In its own virtualenv because it pins botocore.
 MINISTACK_VENV="$ROOT/target/ministack-venv"
 

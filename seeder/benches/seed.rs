@@ -34,9 +34,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
-use hr_tests::seeding::{dump, unique_table_name};
-use hr_tests::{fresh_store_at, sdk_config};
 use seeder::generate::{GeneratedEmployee, Plan};
+use test_support::{dump, unique_table_name};
+use test_support::{fresh_store_at, sdk_config};
 use testcontainers::ContainerAsync;
 use testcontainers_modules::dynamodb_local::DynamoDb;
 use tokio::task::JoinSet;
@@ -93,11 +93,11 @@ async fn database(
 ) -> Result<(String, Client, Option<ContainerAsync<DynamoDb>>), Error> {
     let (endpoint, container) = match &options.endpoint {
         Some(url) => {
-            hr_tests::wait_until_serving(url, Duration::from_secs(60)).await?;
+            test_support::wait_until_serving(url, Duration::from_secs(60)).await?;
             (url.clone(), None)
         }
         None => {
-            let (local, container) = hr_tests::start_container(&["-inMemory"], None).await?;
+            let (local, container) = test_support::start_container(&["-inMemory"], None).await?;
             (local.endpoint, Some(container))
         }
     };

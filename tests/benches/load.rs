@@ -13,8 +13,8 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use handler::{AnonymousAccess, Handler, Settings};
-use hr_tests::load::{self, Driver, LoadConfig, Mix, Stop};
 use store::Store;
+use test_support::load::{self, Driver, LoadConfig, Mix, Stop};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -103,7 +103,7 @@ async fn driver(transport: Transport, store: &Store, settings: Settings) -> Resu
             let url = format!("http://{}/mcp", listener.local_addr()?);
             tokio::spawn(async move { axum::serve(listener, app).await });
             let claims = serde_json::json!({
-                "custom:employee_id": hr_tests::lambda::HR_USER.to_string(),
+                "custom:employee_id": test_support::lambda::HR_USER.to_string(),
                 "cognito:groups": ["hr"],
                 "exp": jsonwebtoken::get_current_timestamp() + 24 * 3600,
             });
@@ -119,15 +119,15 @@ async fn driver(transport: Transport, store: &Store, settings: Settings) -> Resu
 
 fn main() -> Result<(), Error> {
     let (transport, config) = parse_args()?;
-    let endpoint = hr_tests::dynamodb_local().endpoint.clone();
+    let endpoint = test_support::dynamodb_local().endpoint.clone();
     let report = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(async {
-            let store = hr_tests::fresh_store_at(&endpoint).await;
+            let store = test_support::fresh_store_at(&endpoint).await;
             let settings = Settings {
                 anonymous_access: AnonymousAccess::Refuse,
-                today: Some(hr_tests::date("2026-03-01")),
+                today: Some(test_support::date("2026-03-01")),
                 ..Settings::default()
             };
             let driver = driver(transport, &store, settings).await?;

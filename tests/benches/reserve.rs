@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{Days, NaiveDate};
 use domain::{DateRange, DayCountPolicy, EmployeeId, EmployeeStatus, IdempotencyKey};
-use hr_tests::{counted_client, date, dynamodb_local, fresh_store_at, seed, RequestCounter};
 use store::{ReserveRequest, Store};
+use test_support::{counted_client, date, dynamodb_local, fresh_store_at, seed, RequestCounter};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -68,7 +68,7 @@ async fn run(endpoint: &str, iterations: u64) -> Result<(), Error> {
             range,
             policy: DayCountPolicy::CalendarDays,
             idempotency_key: IdempotencyKey::new(format!("bench-{s}"))?,
-            by: hr_tests::by_employee(employee),
+            by: test_support::by_employee(employee),
         };
         counter.reset();
         let t = Instant::now();

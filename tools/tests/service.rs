@@ -10,11 +10,11 @@ use tools::catalogue::find;
 use tools::{args, CallContext, Caller, McpChannel, Outcome, Service, Settings, Verdict};
 
 fn today() -> chrono::NaiveDate {
-    hr_tests::date("2026-01-01")
+    test_support::date("2026-01-01")
 }
 
 async fn service() -> (Service, Store) {
-    let store = hr_tests::fresh_store().await;
+    let store = test_support::fresh_store().await;
     let settings = Settings {
         today: Some(today()),
         ..Settings::default()
@@ -46,7 +46,7 @@ fn id(n: u32) -> EmployeeId {
 #[tokio::test]
 async fn every_use_case_answers_with_a_typed_outcome() {
     let (service, store) = service().await;
-    let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let two = test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     let me = Caller::Employee(two);
 
     let balance = call(
@@ -100,16 +100,16 @@ async fn every_use_case_answers_with_a_typed_outcome() {
         history.iter().all(|h| h.request == "mcp-stdio:1"),
         "{history:?}"
     );
-    hr_tests::assert_ledger_sound(&store, two).await;
+    test_support::assert_ledger_sound(&store, two).await;
 }
 
 #[tokio::test]
 async fn refusals_say_why_and_change_nothing() {
     let (service, store) = service().await;
-    let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 2, 0)]).await;
-    hr_tests::seed(&store, 4, EmployeeStatus::Inactive, &[(2026, 20, 0)]).await;
+    let two = test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 2, 0)]).await;
+    test_support::seed(&store, 4, EmployeeStatus::Inactive, &[(2026, 20, 0)]).await;
     let me = Caller::Employee(two);
-    let hr = Caller::Hr(id(hr_tests::lambda::HR_USER));
+    let hr = Caller::Hr(id(test_support::lambda::HR_USER));
     let cases = [
         (
             me,
@@ -161,7 +161,7 @@ async fn refusals_say_why_and_change_nothing() {
             "reservation_not_found",
         ),
     ];
-    let before = hr_tests::seeding::dump(store.client(), store.table_name()).await;
+    let before = test_support::dump(store.client(), store.table_name()).await;
     for (caller, tool, arguments, verdict, code) in cases {
         let outcome = call(&service, caller, tool, arguments.clone()).await;
         assert_eq!(
@@ -186,7 +186,7 @@ async fn refusals_say_why_and_change_nothing() {
             assert_eq!(undone.verdict, Verdict::Done, "{:?}", undone.body);
         }
     }
-    let after = hr_tests::seeding::dump(store.client(), store.table_name()).await;
+    let after = test_support::dump(store.client(), store.table_name()).await;
     let without_history = |items: Vec<String>| -> Vec<String> {
         items.into_iter().filter(|i| !i.contains("HIST#")).collect()
     };
@@ -197,7 +197,7 @@ async fn refusals_say_why_and_change_nothing() {
 #[tokio::test]
 async fn a_call_past_its_deadline_is_a_dependency_failure() {
     let (service, store) = service().await;
-    hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     let tool = find("list_planned_vacations").unwrap();
     let parsed = args::parse_text(tool, [("employee_id", "2")]);
     let call = service

@@ -9,9 +9,9 @@ use crate::support::{answer, connect, hs256, http, HS256_SERVER, SECRET};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_bookings_over_mcp_never_overdraw() {
-    let store = hr_tests::fresh_store().await;
+    let store = test_support::fresh_store().await;
     // 10 days: three 3-day bookings fit, a fourth does not.
-    let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let two = test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
     let server = http(store.table_name(), &HS256_SERVER).await;
     let token = hs256(SECRET, json!({"custom:employee_id": "2"}), 300);
     let mut clients = Vec::new();
@@ -42,7 +42,7 @@ async fn racing_bookings_over_mcp_never_overdraw() {
     );
     let balance = store.get_balance(two, 2026).await.unwrap();
     assert_eq!((balance.taken(), balance.available()), (9, 1));
-    let ledger = hr_tests::assert_ledger_sound(&store, two).await;
+    let ledger = test_support::assert_ledger_sound(&store, two).await;
     assert_eq!(ledger.history.len(), 3, "one history entry per booking");
     for client in clients {
         client.cancel().await.unwrap();

@@ -31,9 +31,9 @@ async fn initialize(url: &str, authorization: Option<String>) -> reqwest::Respon
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_verified_and_their_claims_say_who_asks() {
-    let store = hr_tests::fresh_store().await;
-    let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
-    hr_tests::seed(&store, 3, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let store = test_support::fresh_store().await;
+    let two = test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    test_support::seed(&store, 3, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     let server = http(store.table_name(), &HS256_SERVER).await;
 
     // No token, another key, expired, another audience: 401 before any MCP message.
@@ -122,7 +122,7 @@ async fn tokens_are_verified_and_their_claims_say_who_asks() {
     client.cancel().await.unwrap();
 
     // HR by group membership may act for anyone.
-    let hr = json!({"custom:employee_id": hr_tests::lambda::HR_USER, "cognito:groups": ["hr"]});
+    let hr = json!({"custom:employee_id": test_support::lambda::HR_USER, "cognito:groups": ["hr"]});
     let client = connect(&server, &hs256(SECRET, hr, 300)).await.unwrap();
     let (error, listed) =
         answer(&client, "list_planned_vacations", json!({"employee_id": 3})).await;
@@ -132,8 +132,8 @@ async fn tokens_are_verified_and_their_claims_say_who_asks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rs256_tokens_are_verified_against_a_jwks_file_or_url() {
-    let store = hr_tests::fresh_store().await;
-    hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let store = test_support::fresh_store().await;
+    test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("jwks.json");
     std::fs::write(&file, jwks("key-1").to_string()).unwrap();
@@ -191,7 +191,7 @@ async fn rs256_tokens_are_verified_against_a_jwks_file_or_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn it_never_serves_the_network_without_verifying_tokens() {
-    let store = hr_tests::fresh_store().await;
+    let store = test_support::fresh_store().await;
     let refused = command(store.table_name())
         .args(["http", "--listen", "0.0.0.0:0", "--as", "2"])
         .args(crate::support::endpoint())
@@ -220,7 +220,7 @@ async fn it_never_serves_the_network_without_verifying_tokens() {
     assert!(!unscoped.status.success());
 
     // On loopback, a local trial for one person needs no token.
-    hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     let local = http(store.table_name(), &["--as", "2"]).await;
     let client = connect(&local, "").await.unwrap();
     let (error, _) = answer(

@@ -65,7 +65,7 @@ fn essence(body: &Value) -> Value {
 /// The ledger of employee 2, without ids, times or requests.
 async fn ledger(store: &Store) -> Value {
     let two = EmployeeId::new(2).unwrap();
-    let ledger = hr_tests::assert_ledger_sound(store, two).await;
+    let ledger = test_support::assert_ledger_sound(store, two).await;
     let balance = store.get_balance(two, 2026).await.unwrap();
     let reservations: Vec<Value> = store
         .list_reservations(two, None)
@@ -86,15 +86,15 @@ async fn ledger(store: &Store) -> Value {
 }
 
 async fn fresh() -> Store {
-    let store = hr_tests::fresh_store().await;
-    hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
-    hr_tests::seed(&store, 3, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    let store = test_support::fresh_store().await;
+    test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
+    test_support::seed(&store, 3, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
     store
 }
 
 fn handler(store: &Store) -> Handler {
     let settings = Settings {
-        today: Some(hr_tests::date("2026-01-01")),
+        today: Some(test_support::date("2026-01-01")),
         ..Settings::default()
     };
     Handler::new(store.clone(), settings)
@@ -119,10 +119,10 @@ async fn classic(store: &Store) -> Vec<Value> {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let event = hr_tests::lambda::function_event(
+        let event = test_support::lambda::function_event(
             tool,
             &params,
-            hr_tests::lambda::as_employee(2),
+            test_support::lambda::as_employee(2),
             &format!("turn {n}"),
         );
         let response = handler.handle(event).await;
@@ -139,7 +139,7 @@ async fn gateway(store: &Store) -> Vec<Value> {
     let mut out = Vec::new();
     for (n, (tool, mut arguments)) in scenario().into_iter().enumerate() {
         arguments["_caller"] = json!({"employeeId": "2", "role": "employee"});
-        let event = hr_tests::lambda::gateway_invocation(tool, arguments, &format!("req-{n}"));
+        let event = test_support::lambda::gateway_invocation(tool, arguments, &format!("req-{n}"));
         let answer = handler
             .handle_invocation(event)
             .await

@@ -7,7 +7,7 @@ use crate::support::{answer, call, command, endpoint, stdio};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tools_are_listed_from_the_catalogue_with_schemas_and_annotations() {
-    let store = hr_tests::fresh_store().await;
+    let store = test_support::fresh_store().await;
     let client = stdio(store.table_name(), &["--as", "2"]).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(
@@ -43,9 +43,9 @@ async fn the_tools_are_listed_from_the_catalogue_with_schemas_and_annotations() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tool_answers_and_refusals_are_results_marked_as_errors() {
-    let store = hr_tests::fresh_store().await;
-    let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
-    hr_tests::seed(&store, 3, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let store = test_support::fresh_store().await;
+    let two = test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    test_support::seed(&store, 3, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     let client = stdio(store.table_name(), &["--as", "2", "--today", "2026-01-01"]).await;
 
     let (error, balance) = answer(
@@ -127,15 +127,15 @@ async fn every_tool_answers_and_refusals_are_results_marked_as_errors() {
         history.iter().all(|h| h.request.starts_with("mcp-stdio:")),
         "{history:?}"
     );
-    hr_tests::assert_ledger_sound(&store, two).await;
+    test_support::assert_ledger_sound(&store, two).await;
     client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hr_acts_for_anyone_and_is_recorded_as_hr() {
-    let store = hr_tests::fresh_store().await;
-    let two = hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
-    let hr = hr_tests::lambda::HR_USER.to_string();
+    let store = test_support::fresh_store().await;
+    let two = test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let hr = test_support::lambda::HR_USER.to_string();
     let client = stdio(store.table_name(), &["--hr", &hr, "--today", "2026-01-01"]).await;
     let (error, booked) = answer(
         &client,
@@ -153,7 +153,7 @@ async fn hr_acts_for_anyone_and_is_recorded_as_hr() {
 /// clear sentences, before any client talks to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn it_refuses_to_start_without_its_table_or_dynamodb() {
-    hr_tests::dynamodb_local();
+    test_support::dynamodb_local();
     let missing = command("no-such-table")
         .args(["stdio", "--as", "2"])
         .args(endpoint())
@@ -196,8 +196,8 @@ async fn the_protocol_revisions_clients_speak_are_served() {
     use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
     use rmcp::ServiceExt;
 
-    let store = hr_tests::fresh_store().await;
-    hr_tests::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
+    let store = test_support::fresh_store().await;
+    test_support::seed(&store, 2, EmployeeStatus::Active, &[(2026, 22, 0)]).await;
     let table = store.table_name().to_owned();
     let child = || {
         let command = command(&table).configure(|c| {

@@ -51,7 +51,7 @@ pub fn command(table: &str) -> tokio::process::Command {
 pub fn endpoint() -> [String; 2] {
     [
         "--endpoint-url".into(),
-        hr_tests::dynamodb_local().endpoint.clone(),
+        test_support::dynamodb_local().endpoint.clone(),
     ]
 }
 

@@ -78,8 +78,7 @@ use provisioner::progress::Progress;
 use provisioner::wait::Pacing;
 use provisioner::{schema, Clients, Error};
 
-mod support;
-use support::Calls;
+use crate::support::Calls;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";

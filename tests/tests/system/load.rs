@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use handler::{AnonymousAccess, Handler, Settings};
-use hr_tests::load::{self, LoadConfig, Mix, Stop};
+use test_support::load::{self, LoadConfig, Mix, Stop};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_seconds_of_mixed_load_leave_a_clean_ledger() {
-    let store = hr_tests::fresh_store().await;
+    let store = test_support::fresh_store().await;
     let handler = Handler::new(
         store.clone(),
         Settings {
             anonymous_access: AnonymousAccess::Refuse,
-            today: Some(hr_tests::date("2026-03-01")),
+            today: Some(test_support::date("2026-03-01")),
             ..Settings::default()
         },
     );

@@ -1,11 +1,11 @@
 //! Every store operation and every error, against DynamoDB Local in testcontainers.
 
 use domain::{DateRange, DayCountPolicy, DomainError, EmployeeId, EmployeeStatus, IdempotencyKey};
-use hr_tests::{
+use store::{CancelTarget, ReserveRequest, Store, StoreError};
+use test_support::{
     assert_ledger_sound, by_employee, date, dynamodb_local, employee, fresh_store, fresh_store_at,
     seed,
 };
-use store::{CancelTarget, ReserveRequest, Store, StoreError};
 
 fn request(employee: EmployeeId, start: &str, end: &str, key: &str) -> ReserveRequest {
     ReserveRequest {
@@ -36,7 +36,7 @@ async fn a_table_with_another_key_schema_is_refused() {
     let store = fresh_store().await;
     let client = store.client();
     let name = format!("other-{}", uuid::Uuid::new_v4().simple());
-    hr_tests::create_table_with_another_key_schema(client, &name).await;
+    test_support::create_table_with_another_key_schema(client, &name).await;
     let other = Store::new(client.clone(), &name);
     let err = other.create_table_if_missing().await.unwrap_err();
     assert!(
@@ -54,7 +54,7 @@ async fn an_unreachable_endpoint_is_a_dependency_failure() {
         endpoint_url: Some("http://127.0.0.1:9".into()),
         ..store::StoreConfig::new("vacations")
     };
-    let store = Store::from_sdk_config(&hr_tests::sdk_config().await, config);
+    let store = Store::from_sdk_config(&test_support::sdk_config().await, config);
     let err = store
         .get_employee(EmployeeId::new(1).unwrap())
         .await
@@ -476,8 +476,8 @@ async fn stores_on_two_tables_do_not_see_each_other() {
 #[tokio::test]
 async fn a_booking_sends_one_read_and_one_transaction_and_then_just_the_transaction() {
     let table = fresh_store().await;
-    let counter = hr_tests::RequestCounter::default();
-    let client = hr_tests::counted_client(&dynamodb_local().endpoint, &counter).await;
+    let counter = test_support::RequestCounter::default();
+    let client = test_support::counted_client(&dynamodb_local().endpoint, &counter).await;
     let store = Store::new(client, table.table_name()).with_clock(table.clock());
     let id = seed(&store, 17, EmployeeStatus::Active, &[(2026, 10, 0)]).await;
     counter.reset();
@@ -779,7 +779,7 @@ async fn only_hr_books_and_cancels_for_an_inactive_employee() {
     assert!(matches!(err, StoreError::EmployeeInactive(_)), "{err:?}");
     assert_eq!(snapshot(&store, id).await, before, "refusals write nothing");
 
-    let by_hr = hr_tests::by_hr(id);
+    let by_hr = test_support::by_hr(id);
     let cancelled = store.cancel(id, &target, &by_hr).await.unwrap();
     assert!(!cancelled.correction, "not in the past");
     let hr_booking = ReserveRequest {
@@ -825,7 +825,7 @@ async fn the_past_is_only_for_hr_and_marked_a_correction() {
     assert_eq!(today.correction, Some(false));
     // HR records leave already taken; the employee cannot cancel it.
     let hr = ReserveRequest {
-        by: hr_tests::by_hr(id),
+        by: test_support::by_hr(id),
         ..request(id, "2026-03-02", "2026-03-04", "taken")
     };
     let taken = store.reserve(&hr).await.unwrap();
@@ -845,7 +845,7 @@ async fn the_past_is_only_for_hr_and_marked_a_correction() {
     );
     assert_eq!(snapshot(&store, id).await, before);
     let undone = store
-        .cancel(id, &target, &hr_tests::by_hr(id))
+        .cancel(id, &target, &test_support::by_hr(id))
         .await
         .unwrap();
     assert!(undone.correction);

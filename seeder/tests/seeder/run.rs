@@ -9,16 +9,16 @@ use chrono::Datelike;
 use domain::{
     parse_iso_date, DateRange, DayCountPolicy, EmployeeId, EmployeeStatus, IdempotencyKey,
 };
-use hr_tests::proxy::FaultProxy;
-use hr_tests::seeding::{difference, dump};
-use hr_tests::{assert_ledger_sound, dynamodb_local, fresh_store, sdk_config, seed};
 use seeder::generate::{self, Plan, JOB_TITLES};
 use seeder::report::{Outcome, SeedSource};
-use seeder::{Console, Report, SeedArgs, SeedError};
+use seeder::{Console, Report, SeedError, SeedArgs};
 use store::Session;
 use store::{
     BulkOptions, CancelTarget, ReserveRequest, SeedMarker, Store, StoreConfig, StoreError,
 };
+use test_support::proxy::FaultProxy;
+use test_support::{assert_ledger_sound, dynamodb_local, fresh_store, sdk_config, seed};
+use test_support::{difference, dump};
 
 const YEAR: i32 = 2026;
 
@@ -622,7 +622,7 @@ async fn seeded_vacations_behave_like_booked_ones() {
         .cancel(
             id,
             &CancelTarget::Id(planned.id().clone()),
-            &hr_tests::by_hr(id),
+            &test_support::by_hr(id),
         )
         .await
         .unwrap();
@@ -662,7 +662,7 @@ async fn book(
             range: DateRange::parse(start, end).unwrap(),
             policy: DayCountPolicy::CalendarDays,
             idempotency_key: IdempotencyKey::new(key).unwrap(),
-            by: hr_tests::by_hr(employee),
+            by: test_support::by_hr(employee),
         })
         .await
         .map(|b| b.reservation)

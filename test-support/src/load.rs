@@ -3,7 +3,7 @@
 //! the Lambda handler (the same code path as Lambda), or MCP `tools/call` over streamable
 //! HTTP to an `hr-mcp` server.
 //!
-//! Used by the short load test (`tests/tests/load.rs`, part of the suite) and by the long
+//! Used by the short load test (`tests/tests/system/load.rs`, part of the suite) and by the long
 //! runs (`cargo bench -p hr-tests --bench load -- …`).
 
 use std::collections::BTreeMap;
@@ -366,7 +366,7 @@ pub async fn run(
     config: &LoadConfig,
 ) -> Result<LoadReport, StoreError> {
     for id in 1..=config.employees {
-        let employee = crate::employee(id, EmployeeStatus::Active);
+        let employee = crate::ledger::employee(id, EmployeeStatus::Active);
         let balance = YearBalance::new(config.year, config.days_per_year, 0)?;
         store.put_employee(&employee, &[balance]).await?;
     }

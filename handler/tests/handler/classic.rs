@@ -2,12 +2,10 @@
 //! DynamoDB Local: the recorded event, the original conversation, bookings and their
 //! idempotency, cancellations, pass-through of session attributes, and dependency failure.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use handler::{AnonymousAccess, Handler, Settings};
-use hr_tests::lambda::{as_employee, as_hr, check_answer, fixture_event};
 use serde_json::{json, Value};
+use test_support::lambda::{as_employee, as_hr, check_answer, fixture_event};
 
 /// The recorded event carries no identity: by default it is refused with a clear message
 /// (not a failure), and with the local-demo setting it is answered from the table.
@@ -163,7 +161,7 @@ async fn every_tool_works_end_to_end_in_both_styles() {
         assert_done(&cancelled);
         assert_eq!(cancelled.body["cancelled"]["start_date"], "2026-07-01");
         assert_eq!(available(&store, id, 2026).await, 22);
-        hr_tests::assert_ledger_sound(&store, id).await;
+        test_support::assert_ledger_sound(&store, id).await;
     }
 }
 
@@ -213,7 +211,7 @@ async fn a_year_can_be_asked_for() {
 async fn a_booking_across_new_year_reports_both_years() {
     let (_, store) = handler().await;
     let settings = Settings {
-        today: Some(hr_tests::date("2025-12-01")),
+        today: Some(test_support::date("2025-12-01")),
         ..Settings::default()
     };
     let handler = Handler::new(store.clone(), settings);
@@ -263,7 +261,7 @@ async fn a_retried_invocation_books_once() {
     assert_eq!(first.body["reservation"], second.body["reservation"]);
     assert_eq!(second.body["remaining"][0]["available_days"], 19);
     assert_eq!(available(&store, id, 2026).await, 19);
-    let ledger = hr_tests::assert_ledger_sound(&store, id).await;
+    let ledger = test_support::assert_ledger_sound(&store, id).await;
     assert_eq!(ledger.reservations.len(), 1);
 }
 
@@ -388,7 +386,7 @@ async fn repeating_a_cancelled_request_books_it_again_truthfully() {
     assert_eq!(replay.body["reservation"]["reservation_id"], rid.as_str());
     assert_eq!(replay.body["remaining"][0]["available_days"], 19);
     assert_eq!(available(&store, id, 2026).await, 19);
-    let ledger = hr_tests::assert_ledger_sound(&store, id).await;
+    let ledger = test_support::assert_ledger_sound(&store, id).await;
     assert_eq!(ledger.reservations.len(), 1);
     assert_eq!(ledger.history.len(), 3, "booked, cancelled, booked");
 }
@@ -423,7 +421,7 @@ async fn an_unreachable_table_is_a_failure() {
         endpoint_url: Some("http://127.0.0.1:9".into()),
         ..store::StoreConfig::new("vacations")
     };
-    let store = store::Store::from_sdk_config(&hr_tests::sdk_config().await, config);
+    let store = store::Store::from_sdk_config(&test_support::sdk_config().await, config);
     let handler = Handler::new(
         store,
         Settings {

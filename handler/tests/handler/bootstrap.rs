@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use domain::{Employee, EmployeeId, EmployeeStatus, YearBalance};
-use hr_tests::lambda::{
+use serde_json::{json, Value};
+use test_support::lambda::{
     as_employee, as_hr, bootstrap_command, bootstrap_path, check_answer, fixture_event,
     function_event, Outcome, Running, RuntimeApi,
 };
-use serde_json::{json, Value};
 
 const NAME: &str = "Zanele Okonkwo";
 
@@ -46,14 +46,14 @@ fn body(response: &Value) -> Value {
 /// The built binary serves the recorded event and a booking end to end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_answers_the_recorded_event() {
-    let store = hr_tests::fresh_store().await;
+    let store = test_support::fresh_store().await;
     let year = chrono::Utc::now().year();
     let two = EmployeeId::new(2).unwrap();
     let profile = Employee::new(
         two,
         NAME,
         "Payroll specialist",
-        hr_tests::date("2019-03-01"),
+        test_support::date("2019-03-01"),
         EmployeeStatus::Active,
     )
     .unwrap();
@@ -63,7 +63,7 @@ async fn the_binary_answers_the_recorded_event() {
         .unwrap();
 
     let api = RuntimeApi::start().await;
-    let endpoint = &hr_tests::dynamodb_local().endpoint;
+    let endpoint = &test_support::dynamodb_local().endpoint;
     let running = Running::spawn(bootstrap_command(
         Path::new(&bootstrap()),
         &api.address(),
@@ -142,7 +142,7 @@ async fn the_binary_answers_the_recorded_event() {
             &logged[0]["reservation"]
         ),
         (
-            &json!(hr_tests::lambda::HR_USER),
+            &json!(test_support::lambda::HR_USER),
             &json!("hr"),
             &json!(2),
             &json!(reservation)

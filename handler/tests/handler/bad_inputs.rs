@@ -1,12 +1,10 @@
 //! A table of bad inputs: each gets an answer Bedrock accepts, with the right state and a
 //! message that says what is wrong, and none of them changes a single item of the table.
 
-mod common;
-
-use common::*;
-use hr_tests::lambda::{api_event, as_employee, as_hr, function_event};
-use hr_tests::seeding::dump;
+use crate::support::*;
 use serde_json::{json, Value};
+use test_support::dump;
+use test_support::lambda::{api_event, as_employee, as_hr, function_event};
 
 struct Case {
     /// What the case is about.
@@ -570,7 +568,7 @@ async fn bad_inputs_get_clear_answers_and_change_nothing() {
     let (handler, store) = handler().await;
     let two = active(&store, 2, &[(2026, 22, 0)]).await;
     active(&store, 3, &[(2026, 22, 0)]).await;
-    hr_tests::seed(
+    test_support::seed(
         &store,
         5,
         domain::EmployeeStatus::Inactive,

@@ -1,23 +1,22 @@
 //! What the handler's integration tests share: a handler over a fresh table in the shared
 //! DynamoDB Local, and a call that checks every answer against the contract.
-#![allow(dead_code)] // each test binary uses a different part
 
 use chrono::NaiveDate;
 use domain::{EmployeeId, EmployeeStatus};
 use handler::{AnonymousAccess, Handler, Settings};
-use hr_tests::lambda::{check_answer, Answer};
 use serde_json::Value;
 use store::Store;
+use test_support::lambda::{check_answer, Answer};
 
 /// The date the tests take as today: "the current year" is 2026, and every day of it can
 /// still be booked.
 pub fn today() -> NaiveDate {
-    hr_tests::date("2026-01-01")
+    test_support::date("2026-01-01")
 }
 
 /// A handler over a fresh, empty table; `anonymous` decides what happens without identity.
 pub async fn handler_with(anonymous: AnonymousAccess) -> (Handler, Store) {
-    let store = hr_tests::fresh_store().await;
+    let store = test_support::fresh_store().await;
     let settings = Settings {
         anonymous_access: anonymous,
         today: Some(today()),
@@ -33,7 +32,7 @@ pub async fn handler() -> (Handler, Store) {
 
 /// Seeds employee `id` as Active with `(year, total, taken)` balances.
 pub async fn active(store: &Store, id: u32, balances: &[(i32, u32, u32)]) -> EmployeeId {
-    hr_tests::seed(store, id, EmployeeStatus::Active, balances).await
+    test_support::seed(store, id, EmployeeStatus::Active, balances).await
 }
 
 /// Sends `event` and checks the answer is one Bedrock accepts.
@@ -74,10 +73,12 @@ pub fn event(
     input_text: &str,
 ) -> Value {
     match style {
-        Style::Function => hr_tests::lambda::function_event(function, params, session, input_text),
+        Style::Function => {
+            test_support::lambda::function_event(function, params, session, input_text)
+        }
         Style::Api => {
             let method = tools::catalogue::find(function).map_or("POST", |t| t.method.as_str());
-            hr_tests::lambda::api_event(
+            test_support::lambda::api_event(
                 &format!("/{function}"),
                 method,
                 params,
@@ -96,13 +97,4 @@ pub fn assert_done(answer: &Answer) {
             && answer.body["ok"] == true,
         "expected success, got {answer:?}"
     );
-}
-
-/// The state a refusal of `kind` must carry in `style`: function details say it with
-/// `responseState`, OpenAPI with the status only.
-pub fn expected_state(style: Style, state: Option<&str>) -> Option<String> {
-    match style {
-        Style::Function => state.map(str::to_owned),
-        Style::Api => None,
-    }
 }

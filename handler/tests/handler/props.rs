@@ -3,16 +3,14 @@
 //! Bedrock accepts; with DynamoDB healthy, nothing is ever a FAILURE; and the data stays
 //! sound after every case, whatever got booked or cancelled.
 
-mod common;
-
 use std::sync::{Mutex, OnceLock};
 
-use common::*;
+use crate::support::*;
 use handler::Handler;
-use hr_tests::lambda::check_answer;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use store::Store;
+use test_support::lambda::check_answer;
 use tokio::runtime::Runtime;
 
 struct Fixture {
@@ -33,7 +31,7 @@ fn fixture() -> &'static Fixture {
             let (handler, store) = handler().await;
             active(&store, 2, &[(2025, 30, 0), (2026, 30, 0)]).await;
             active(&store, 3, &[(2026, 5, 0)]).await;
-            hr_tests::seed(
+            test_support::seed(
                 &store,
                 4,
                 domain::EmployeeStatus::Inactive,
@@ -164,9 +162,9 @@ prop_compose! {
     ) -> Value {
         let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         let mut event = if api {
-            hr_tests::lambda::api_event(&format!("/{function}"), method, &pairs, session, &input)
+            test_support::lambda::api_event(&format!("/{function}"), method, &pairs, session, &input)
         } else {
-            hr_tests::lambda::function_event(&function, &pairs, session, &input)
+            test_support::lambda::function_event(&function, &pairs, session, &input)
         };
         if let Some(turn) = turn {
             event["promptSessionAttributes"] = json!({"turnId": turn});

@@ -23,10 +23,10 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use chrono::Days;
 use domain::{DateRange, DayCountPolicy, EmployeeId, EmployeeStatus, IdempotencyKey, Reservation};
-use hr_tests::proxy::FaultProxy;
-use hr_tests::{date, host_port, seed, start_container, wait_until_serving};
 use rand::Rng;
 use store::{ReserveRequest, Store, StoreConfig, StoreError};
+use test_support::proxy::FaultProxy;
+use test_support::{date, host_port, seed, start_container, wait_until_serving};
 use testcontainers::ContainerAsync;
 use testcontainers_modules::dynamodb_local::DynamoDb;
 
@@ -47,7 +47,7 @@ struct Rig {
 /// A container of its own (a fault must not hit other tests), persistent storage on a
 /// volume, the proxy in front, and a store with tight SDK timeouts talking through it.
 async fn rig() -> Rig {
-    hr_tests::init_test_log();
+    test_support::init_test_log();
     let volume = format!("hr-faults-{}", uuid::Uuid::new_v4().simple());
     let (_local, container) = start_container(&["-dbPath", "/data"], Some(&volume))
         .await
@@ -68,7 +68,7 @@ async fn rig() -> Rig {
         .await;
     let mut config = StoreConfig::new(format!("faults-{}", uuid::Uuid::new_v4().simple()));
     config.endpoint_url = Some(proxy.endpoint());
-    config.clock = store::Clock::on(hr_tests::test_today());
+    config.clock = store::Clock::on(test_support::test_today());
     let store = Store::from_sdk_config(&sdk, config);
     store.create_table_if_missing().await.unwrap();
     for id in 1..=EMPLOYEES {
@@ -108,7 +108,7 @@ fn random_request(key: String) -> ReserveRequest {
         range: DateRange::new(start, end).unwrap(),
         policy: DayCountPolicy::CalendarDays,
         idempotency_key: IdempotencyKey::new(key).unwrap(),
-        by: hr_tests::by_employee(employee),
+        by: test_support::by_employee(employee),
     }
 }
 
@@ -218,7 +218,7 @@ async fn assert_sound_and_acknowledged(store: &Store, calls: &[Call], killed_at:
     let mut stored = Vec::new();
     for id in 1..=EMPLOYEES {
         let employee = EmployeeId::new(id).unwrap();
-        let ledger = hr_tests::assert_ledger_sound(store, employee).await;
+        let ledger = test_support::assert_ledger_sound(store, employee).await;
         let reserved: i64 = ledger
             .reservations
             .iter()
@@ -439,7 +439,7 @@ async fn a_slow_database_gets_a_failure_answer_at_the_deadline() {
         },
     );
     rig.proxy.delay_responses(Duration::from_secs(3));
-    let hr = hr_tests::lambda::as_hr();
+    let hr = test_support::lambda::as_hr();
     let events = [
         serde_json::json!({
             "messageVersion": "1.0", "sessionId": "slow-1", "inputText": "how many days",

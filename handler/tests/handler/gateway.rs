@@ -9,12 +9,12 @@ use std::time::Duration;
 use base64::Engine;
 use chrono::Datelike;
 use domain::EmployeeStatus;
-use hr_tests::lambda::{
-    bootstrap_command, bootstrap_path, gateway_client_context, Outcome, Running, RuntimeApi,
-};
-use hr_tests::seeding::dump;
 use serde_json::{json, Value};
 use store::Store;
+use test_support::dump;
+use test_support::lambda::{
+    bootstrap_command, bootstrap_path, gateway_client_context, Outcome, Running, RuntimeApi,
+};
 
 const TARGET: &str = "vacations";
 const GATEWAY: &str = "gw-test-0001";
@@ -29,13 +29,13 @@ struct Lambda {
 
 impl Lambda {
     async fn start(extra_env: &[(&str, &str)]) -> Self {
-        let store = hr_tests::fresh_store().await;
+        let store = test_support::fresh_store().await;
         let api = RuntimeApi::start().await;
         let mut command = bootstrap_command(
             Path::new(&bootstrap_path(env!("CARGO_BIN_EXE_bootstrap"))),
             &api.address(),
             store.table_name(),
-            &hr_tests::dynamodb_local().endpoint,
+            &test_support::dynamodb_local().endpoint,
         );
         command.env("HR_GATEWAY_TARGET", TARGET);
         for (name, value) in extra_env {
@@ -105,7 +105,7 @@ fn employee(id: u32) -> Value {
 }
 
 fn hr() -> Value {
-    json!({"employeeId": hr_tests::lambda::HR_USER.to_string(), "role": "hr"})
+    json!({"employeeId": test_support::lambda::HR_USER.to_string(), "role": "hr"})
 }
 
 /// `arguments` with `caller` as `_caller`.
@@ -125,7 +125,7 @@ fn next_year() -> i32 {
 async fn every_tool_answers_through_the_gateway_target() {
     let lambda = Lambda::start(&[]).await;
     let year = next_year();
-    let two = hr_tests::seed(&lambda.store, 2, EmployeeStatus::Active, &[(year, 22, 0)]).await;
+    let two = test_support::seed(&lambda.store, 2, EmployeeStatus::Active, &[(year, 22, 0)]).await;
     let me = || employee(2);
 
     let balance = lambda
@@ -214,7 +214,7 @@ async fn every_tool_answers_through_the_gateway_target() {
         );
         assert_eq!(entry.actor, domain::Actor::employee(two));
     }
-    hr_tests::assert_ledger_sound(&lambda.store, two).await;
+    test_support::assert_ledger_sound(&lambda.store, two).await;
 
     let (out, _) = lambda.running.stop();
     let line = out
@@ -245,8 +245,8 @@ type Case = (
 async fn refusals_are_answers_and_change_nothing() {
     let lambda = Lambda::start(&[]).await;
     let year = next_year();
-    hr_tests::seed(&lambda.store, 2, EmployeeStatus::Active, &[(year, 22, 0)]).await;
-    hr_tests::seed(&lambda.store, 3, EmployeeStatus::Active, &[(year, 22, 0)]).await;
+    test_support::seed(&lambda.store, 2, EmployeeStatus::Active, &[(year, 22, 0)]).await;
+    test_support::seed(&lambda.store, 3, EmployeeStatus::Active, &[(year, 22, 0)]).await;
     let start = format!("{year}-03-02");
     let book = |args: Value| ("reserve_vacation_time", args);
     let booking = |employee: Value, start: Value, end: Value| json!({"employee_id": employee, "start_date": start, "end_date": end});
@@ -529,8 +529,8 @@ fn tools_call(id: u64, tool: &str, arguments: Value) -> Value {
 async fn the_interceptor_hands_the_tokens_caller_to_the_target() {
     let lambda = Lambda::start(&[]).await;
     let year = next_year();
-    hr_tests::seed(&lambda.store, 2, EmployeeStatus::Active, &[(year, 22, 0)]).await;
-    hr_tests::seed(&lambda.store, 3, EmployeeStatus::Active, &[(year, 22, 0)]).await;
+    test_support::seed(&lambda.store, 2, EmployeeStatus::Active, &[(year, 22, 0)]).await;
+    test_support::seed(&lambda.store, 3, EmployeeStatus::Active, &[(year, 22, 0)]).await;
     let employee_two = format!(
         "Bearer {}",
         token(json!({"custom:employee_id": "2", "sub": "u2"}))

@@ -2,16 +2,14 @@
 //! employee for someone else, HR, nobody, and nobody under the local-demo setting.
 //! Refusals write nothing; allowed calls really happen.
 
-mod common;
-
+use crate::support::*;
 use chrono::Days;
-use common::*;
 use domain::{DateRange, DayCountPolicy, IdempotencyKey};
 use handler::{AnonymousAccess, Handler, Settings};
-use hr_tests::lambda::{as_employee, as_hr};
-use hr_tests::seeding::dump;
 use serde_json::{json, Value};
 use store::ReserveRequest;
+use test_support::dump;
+use test_support::lambda::{as_employee, as_hr};
 use tools::catalogue::{ToolId, TOOLS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +70,7 @@ async fn only_the_employee_themselves_or_hr_may_act() {
         for tool in TOOLS {
             for who in EVERYONE {
                 slot += 1;
-                let day = hr_tests::date("2026-01-01") + Days::new(slot * 2);
+                let day = test_support::date("2026-01-01") + Days::new(slot * 2);
                 let day_text = day.format("%Y-%m-%d").to_string();
                 let params: Vec<(&str, &str)> = match tool.id {
                     ToolId::GetAvailableVacationDays | ToolId::ListPlannedVacations => {
@@ -89,7 +87,7 @@ async fn only_the_employee_themselves_or_hr_may_act() {
                             range: DateRange::new(day, day).unwrap(),
                             policy: DayCountPolicy::CalendarDays,
                             idempotency_key: IdempotencyKey::new(format!("pre-{slot}")).unwrap(),
-                            by: hr_tests::by_employee(two),
+                            by: test_support::by_employee(two),
                         };
                         store.reserve(&request).await.unwrap();
                         vec![("employee_id", "2"), ("start_date", &day_text)]
@@ -136,7 +134,7 @@ async fn only_the_employee_themselves_or_hr_may_act() {
         }
     }
     assert_eq!(checked, 2 * TOOLS.len() * EVERYONE.len());
-    hr_tests::assert_ledger_sound(&store, two).await;
+    test_support::assert_ledger_sound(&store, two).await;
 }
 
 /// The model cannot smuggle an identity in through the arguments: unknown parameters are

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::Days;
 use domain::{DateRange, DayCountPolicy, EmployeeId, EmployeeStatus, IdempotencyKey, Reservation};
 use futures::future::join_all;
-use hr_tests::{assert_ledger_sound, date, fresh_store, seed};
 use store::{CancelTarget, ReserveRequest, Store, StoreError};
+use test_support::{assert_ledger_sound, date, fresh_store, seed};
 
 fn request(employee: EmployeeId, range: DateRange, key: &str) -> ReserveRequest {
     ReserveRequest {
@@ -15,7 +15,7 @@ fn request(employee: EmployeeId, range: DateRange, key: &str) -> ReserveRequest 
         range,
         policy: DayCountPolicy::CalendarDays,
         idempotency_key: IdempotencyKey::new(key).unwrap(),
-        by: hr_tests::by_employee(employee),
+        by: test_support::by_employee(employee),
     }
 }
 
@@ -125,11 +125,13 @@ async fn interleaved_bookings_and_cancellations_keep_the_ledger_sound() {
                 if let Ok(b) = &booked {
                     tokio::task::yield_now().await;
                     let target = CancelTarget::Id(b.reservation.id().clone());
-                    let _ = store.cancel(id, &target, &hr_tests::by_employee(id)).await;
+                    let _ = store
+                        .cancel(id, &target, &test_support::by_employee(id))
+                        .await;
                 }
             } else {
                 // Cancel whatever holds the start day, ours or someone else's.
-                let by = hr_tests::by_employee(id);
+                let by = test_support::by_employee(id);
                 let _ = store.cancel(id, &CancelTarget::Covering(start), &by).await;
             }
             booked.map(|_| ()).or_else(|e| match e {

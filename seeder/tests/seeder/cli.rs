@@ -5,9 +5,9 @@ use std::process::{Command, Output};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::EmployeeId;
-use hr_tests::seeding::{dump, unique_table_name};
-use hr_tests::{dynamodb_local, sdk_config};
 use store::Store;
+use test_support::{dump, unique_table_name};
+use test_support::{dynamodb_local, sdk_config};
 
 /// The seeder with a clean environment: no AWS configuration or credentials from this
 /// machine, and no instance metadata to probe; backtraces asked for, as some users have
@@ -272,7 +272,7 @@ async fn an_unreachable_endpoint_fails_with_a_clear_message() {
 async fn a_table_with_another_key_schema_is_refused_untouched() {
     let table = unique_table_name("cli");
     let store = store(&table).await;
-    hr_tests::create_table_with_another_key_schema(store.client(), &table).await;
+    test_support::create_table_with_another_key_schema(store.client(), &table).await;
     let out = run(&table, &["--seed", "1"]);
     assert_failure(
         &out,
