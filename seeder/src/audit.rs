@@ -10,8 +10,8 @@ use domain::ledger::Violation;
 use serde::Serialize;
 use store::{profile_key, violation_keys, AuditReport, ItemKey, Recheck, StoreError};
 
-use crate::config::Output;
 use crate::console::Console;
+use crate::options::Output;
 use crate::run::classify;
 use crate::SeedError;
 use store::Session;

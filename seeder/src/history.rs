@@ -7,7 +7,7 @@ use domain::history::HistoryEntry;
 use domain::EmployeeId;
 use serde::Serialize;
 
-use crate::config::Output;
+use crate::options::Output;
 use crate::run::classify;
 use crate::SeedError;
 use store::Session;

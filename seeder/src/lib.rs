@@ -12,25 +12,27 @@
 //! - [`audit()`]: the read-only audit of a whole table, and its report.
 //! - [`history`]: one employee's bookings and cancellations, who made them, and the
 //!   balances before and after.
-//! - [`aws`]: one SDK configuration from the options and the AWS conventions, with the
-//!   region and credentials checked before anything is sent.
-//! - [`config`], [`console`], [`report`]: the command line, what is shown while it runs,
-//!   and the summary.
+//! - [`execute`]: connects ([`store::connect`]: one SDK configuration from the options
+//!   and the AWS conventions, the region and credentials checked before anything is
+//!   sent) and runs a command.
+//! - [`options`], [`console`], [`report`]: what each command is asked to do (plain values
+//!   the binary's command line converts into), what is shown while it runs, and the
+//!   summary.
 #![warn(missing_docs)]
 
 mod audit;
-pub mod config;
 pub mod console;
 mod error;
 pub mod generate;
 pub mod history;
+pub mod options;
 pub mod report;
 mod run;
 
 pub use audit::{audit, Audit};
-pub use config::{AuditArgs, Cli, Command, HistoryArgs, Output, RunArgs, SeedArgs, TargetArgs};
 pub use console::Console;
 pub use error::{Described, SeedError};
+pub use options::{Command, Output, Seeding};
 pub use report::Report;
 pub use run::run;
 
@@ -46,17 +48,25 @@ pub struct Done {
 /// Connects as `command`'s options say and runs it.
 pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedError> {
     match command {
-        Command::Run(args) => {
-            let session = store::connect(&args.target.to_target()).await?;
-            let report = run(&session, &args.seeding, console).await?;
+        Command::Run {
+            target,
+            seeding,
+            output,
+        } => {
+            let session = store::connect(&target).await?;
+            let report = run(&session, &seeding, console).await?;
             Ok(Done {
-                output: report.render(args.output),
+                output: report.render(output),
                 status: 0,
             })
         }
-        Command::Audit(args) => {
-            let session = store::connect(&args.target.to_target()).await?;
-            let audit = audit(&session, args.segments, console).await?;
+        Command::Audit {
+            target,
+            segments,
+            output,
+        } => {
+            let session = store::connect(&target).await?;
+            let audit = audit(&session, segments, console).await?;
             if !audit.clean {
                 console.note(&format!(
                     "{} violation(s) in table {}",
@@ -65,15 +75,19 @@ pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedEr
                 ));
             }
             Ok(Done {
-                output: audit.render(args.output),
+                output: audit.render(output),
                 status: if audit.clean { 0 } else { VIOLATIONS_FOUND },
             })
         }
-        Command::History(args) => {
-            let session = store::connect(&args.target.to_target()).await?;
-            let history = history::history(&session, args.employee).await?;
+        Command::History {
+            target,
+            employee,
+            output,
+        } => {
+            let session = store::connect(&target).await?;
+            let history = history::history(&session, employee).await?;
             Ok(Done {
-                output: history.render(args.output),
+                output: history.render(output),
                 status: 0,
             })
         }
@@ -82,16 +96,3 @@ pub async fn execute(command: Command, console: &Console) -> Result<Done, SeedEr
 
 /// `seeder audit`'s exit status when it found a violation.
 pub const VIOLATIONS_FOUND: u8 = 1;
-
-/// Logs to stderr, filtered by `RUST_LOG`, so that the summary on stdout stays clean. By
-/// default only warnings and errors are shown, and of the SDK's configuration loader only
-/// errors: its warnings about probing instance metadata for a region or credentials are
-/// noise, since the seeder reports a missing region or credentials itself.
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}

@@ -2,46 +2,40 @@
 //! balances and planned vacations; `seeder audit` checks every invariant of a table's data
 //! (see `seeder --help`).
 
-use std::io::Write;
+mod cli;
+
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Parser;
-use seeder::{Cli, Console};
+use seeder::Console;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    seeder::init_tracing();
-    let command = Cli::parse().command;
+    init_tracing();
+    let command = seeder::Command::from(cli::Cli::parse().command);
     let failed = command.failure_status();
     let printed = match seeder::execute(command, &Console::detect()).await {
-        Ok(done) => print(&done.output).map(|()| done.status),
+        Ok(done) => cli::print(&done.output).map(|()| done.status),
         Err(e) => Err(e.into()),
     };
-    match printed {
-        Ok(status) => ExitCode::from(status),
-        Err(e) => {
-            report(&e);
+    printed.map_or_else(
+        |e| {
+            cli::report(&e);
             ExitCode::from(failed)
-        }
-    }
+        },
+        ExitCode::from,
+    )
 }
 
-/// The error and its causes, as anyhow's `{:?}` writes them but without the backtrace
-/// it adds when `RUST_BACKTRACE` is set: a user's mistake is not a crash.
-fn report(e: &anyhow::Error) {
-    eprintln!("Error: {e}");
-    let mut causes = e.chain().skip(1).peekable();
-    if causes.peek().is_some() {
-        eprintln!("\nCaused by:");
-        for (n, cause) in causes.enumerate() {
-            eprintln!("    {n}: {cause}");
-        }
-    }
-}
-
-fn print(text: &str) -> anyhow::Result<()> {
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .context("writing the summary to stdout")
+/// Logs to stderr, filtered by `RUST_LOG`, so that the summary on stdout stays clean. By
+/// default only warnings and errors are shown, and of the SDK's configuration loader only
+/// errors: its warnings about probing instance metadata for a region or credentials are
+/// noise, since the seeder reports a missing region or credentials itself.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

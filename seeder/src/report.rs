@@ -5,7 +5,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use serde::Serialize;
 
-use crate::config::Output;
+use crate::options::Output;
 
 /// The most employees listed in the summary; beyond, only counts are given.
 pub const LISTED_EMPLOYEES: u32 = 20;

@@ -7,10 +7,10 @@ use domain::EmployeeId;
 use futures::future::try_join_all;
 use store::{BulkOptions, BulkReport, MarkerWrite, SeedMarker, Store, StoreError};
 
-use crate::config::SeedArgs;
 use crate::console::{per_second, Console};
 use crate::error::Described;
 use crate::generate::{Plan, GENERATOR_VERSION};
+use crate::options::Seeding;
 use crate::report::{EmployeeBalance, Outcome, Report, SeedSource, LISTED_EMPLOYEES};
 use crate::SeedError;
 use store::Session;
@@ -23,7 +23,7 @@ use store::Session;
 /// an item already there.
 pub async fn run(
     session: &Session,
-    args: &SeedArgs,
+    args: &Seeding,
     console: &Console,
 ) -> Result<Report, SeedError> {
     // Checked before any request, for callers that did not go through the command line.
@@ -218,7 +218,7 @@ fn interrupted(session: &Session, plan: &Plan, done: u64, e: StoreError) -> Seed
 /// Asks before `--reset` deletes, unless `--yes`; refuses without a terminal to ask on.
 async fn confirm_reset(
     session: &Session,
-    args: &SeedArgs,
+    args: &Seeding,
     console: &Console,
     found: Option<SeedMarker>,
 ) -> Result<(), SeedError> {

@@ -11,7 +11,7 @@ use domain::{
 };
 use seeder::generate::{self, Plan, JOB_TITLES};
 use seeder::report::{Outcome, SeedSource};
-use seeder::{Console, Report, SeedError, SeedArgs};
+use seeder::{Console, Report, SeedError, Seeding};
 use store::Session;
 use store::{
     BulkOptions, CancelTarget, ReserveRequest, SeedMarker, Store, StoreConfig, StoreError,
@@ -22,8 +22,8 @@ use test_support::{difference, dump};
 
 const YEAR: i32 = 2026;
 
-fn args(seed: u64, employees: u32) -> SeedArgs {
-    SeedArgs::new(Some(seed), YEAR, employees)
+fn args(seed: u64, employees: u32) -> Seeding {
+    Seeding::new(Some(seed), YEAR, employees)
 }
 
 async fn session() -> Session {
@@ -34,7 +34,7 @@ async fn session() -> Session {
     }
 }
 
-async fn run(session: &Session, args: &SeedArgs) -> Result<Report, SeedError> {
+async fn run(session: &Session, args: &Seeding) -> Result<Report, SeedError> {
     seeder::run(session, args, &Console::silent()).await
 }
 
@@ -364,7 +364,7 @@ async fn reset_deletes_every_item_before_seeding() {
         .unwrap();
     let before = dump_of(store).await.len() as u64;
 
-    let reset = SeedArgs {
+    let reset = Seeding {
         reset: true,
         yes: true,
         ..args(2, 10)
@@ -436,7 +436,7 @@ async fn deleting_all_items_empties_a_table_of_many_pages_whatever_the_segments(
 async fn reset_without_yes_and_without_a_terminal_is_refused_and_deletes_nothing() {
     let (session, _) = seeded(5, 10).await;
     let before = dump_of(&session.store).await;
-    let reset = SeedArgs {
+    let reset = Seeding {
         reset: true,
         ..args(5, 10)
     };
@@ -456,9 +456,9 @@ async fn a_table_seeded_with_other_parameters_is_refused_and_left_untouched() {
     for other in [
         args(9, 10),
         args(8, 11),
-        SeedArgs::new(Some(8), YEAR + 1, 10),
+        Seeding::new(Some(8), YEAR + 1, 10),
         // Without --seed the table's seed is kept, but the size still differs.
-        SeedArgs::new(None, YEAR, 3),
+        Seeding::new(None, YEAR, 3),
     ] {
         let err = run(&session, &other).await.unwrap_err();
         assert!(
@@ -487,7 +487,7 @@ async fn a_table_holding_other_items_is_refused_and_left_untouched() {
 #[tokio::test]
 async fn without_a_seed_a_new_table_gets_a_random_one_and_a_seeded_table_keeps_its_own() {
     let session = session().await;
-    let first = run(&session, &SeedArgs::new(None, YEAR, 10)).await.unwrap();
+    let first = run(&session, &Seeding::new(None, YEAR, 10)).await.unwrap();
     assert_eq!(first.seed_source, SeedSource::Random);
     let marker = session.store.seed_marker().await.unwrap();
     assert_eq!(
@@ -500,7 +500,7 @@ async fn without_a_seed_a_new_table_gets_a_random_one_and_a_seeded_table_keeps_i
             complete: true
         })
     );
-    let again = run(&session, &SeedArgs::new(None, YEAR, 10)).await.unwrap();
+    let again = run(&session, &Seeding::new(None, YEAR, 10)).await.unwrap();
     assert_eq!(
         (again.seed, again.seed_source, again.outcome),
         (first.seed, SeedSource::Table, Outcome::AlreadySeeded)
@@ -512,7 +512,7 @@ async fn invalid_parameters_touch_nothing() {
     let session = session().await;
     let store = &session.store;
     store.delete_table().await.unwrap();
-    for bad in [args(1, 0), SeedArgs::new(Some(1), 2024, 10)] {
+    for bad in [args(1, 0), Seeding::new(Some(1), 2024, 10)] {
         let err = run(&session, &bad).await.unwrap_err();
         assert!(matches!(err, SeedError::Plan(_)), "{err:?}");
     }

@@ -1,16 +1,10 @@
-//! The command line: every option, with its environment fallback, read once in `main`.
+//! The command line: every option, with its environment fallback, read once in `main` and
+//! converted into the library's plain [`seeder::Command`]. Only the binary has it.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::EmployeeId;
-
-use crate::generate::{self, Plan};
-
-/// The table's name when neither `--table` nor `TABLE_NAME` is given.
-pub const DEFAULT_TABLE: &str = "hr-vacations";
-/// `BatchWriteItem` requests in flight when `--concurrency` is not given.
-pub const DEFAULT_CONCURRENCY: u16 = 16;
-/// Parallel scan segments of `seeder audit` when `--segments` is not given.
-pub const DEFAULT_SEGMENTS: u32 = 8;
+use seeder::generate::{self, Plan};
+use seeder::options::{DEFAULT_CONCURRENCY, DEFAULT_SEGMENTS, DEFAULT_TABLE};
 
 /// Creates the HR vacations table and fills it with generated employees, balances and
 /// planned vacations; audits a table's data.
@@ -60,13 +54,24 @@ pub enum Command {
     History(HistoryArgs),
 }
 
-impl Command {
-    /// The exit status when the command fails: 1 for `run`; 2 for `audit`, whose 1 means
-    /// "violations found".
-    pub fn failure_status(&self) -> u8 {
-        match self {
-            Self::Run(_) | Self::History(_) => 1,
-            Self::Audit(_) => 2,
+impl From<Command> for seeder::Command {
+    fn from(command: Command) -> Self {
+        match command {
+            Command::Run(args) => Self::Run {
+                target: args.target.into(),
+                seeding: args.seeding.into(),
+                output: args.output.into(),
+            },
+            Command::Audit(args) => Self::Audit {
+                target: args.target.into(),
+                segments: args.segments,
+                output: args.output.into(),
+            },
+            Command::History(args) => Self::History {
+                target: args.target.into(),
+                employee: args.employee,
+                output: args.output.into(),
+            },
         }
     }
 }
@@ -137,14 +142,13 @@ pub struct TargetArgs {
     pub endpoint_url: Option<String>,
 }
 
-impl TargetArgs {
-    /// Where the table is, for [`store::connect`].
-    pub fn to_target(&self) -> store::Target {
-        store::Target {
-            table: self.table.clone(),
-            region: self.region.clone(),
-            profile: self.profile.clone(),
-            endpoint_url: self.endpoint_url.clone(),
+impl From<TargetArgs> for store::Target {
+    fn from(args: TargetArgs) -> Self {
+        Self {
+            table: args.table,
+            region: args.region,
+            profile: args.profile,
+            endpoint_url: args.endpoint_url,
         }
     }
 }
@@ -173,16 +177,15 @@ pub struct SeedArgs {
     pub yes: bool,
 }
 
-impl SeedArgs {
-    /// The options writing these parameters, with everything else at its default.
-    pub fn new(seed: Option<u64>, current_year: i32, employees: u32) -> Self {
+impl From<SeedArgs> for seeder::Seeding {
+    fn from(args: SeedArgs) -> Self {
         Self {
-            seed,
-            employees,
-            current_year,
-            concurrency: DEFAULT_CONCURRENCY,
-            reset: false,
-            yes: false,
+            seed: args.seed,
+            employees: args.employees,
+            current_year: args.current_year,
+            concurrency: args.concurrency,
+            reset: args.reset,
+            yes: args.yes,
         }
     }
 }
@@ -194,6 +197,15 @@ pub enum Output {
     Text,
     /// One JSON document.
     Json,
+}
+
+impl From<Output> for seeder::Output {
+    fn from(output: Output) -> Self {
+        match output {
+            Output::Text => Self::Text,
+            Output::Json => Self::Json,
+        }
+    }
 }
 
 fn parse_employees(text: &str) -> Result<u32, String> {
@@ -212,6 +224,28 @@ fn parse_current_year(text: &str) -> Result<i32, String> {
     Plan::new(0, year, 1)
         .map(|_| year)
         .map_err(|e| e.to_string())
+}
+
+/// Prints the error and its causes, as anyhow's `{:?}` writes them but without the
+/// backtrace it adds when `RUST_BACKTRACE` is set: a user's mistake is not a crash.
+pub fn report(e: &anyhow::Error) {
+    eprintln!("Error: {e}");
+    let mut causes = e.chain().skip(1).peekable();
+    if causes.peek().is_some() {
+        eprintln!("\nCaused by:");
+        for (n, cause) in causes.enumerate() {
+            eprintln!("    {n}: {cause}");
+        }
+    }
+}
+
+/// Writes the summary to stdout.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("writing the summary to stdout")
 }
 
 #[cfg(test)]
