@@ -411,7 +411,6 @@ fn bulk_client(client: &Client, retry: &RetryPolicy) -> Client {
     Client::from_conf(client.config().to_builder().retry_config(retry).build())
 }
 
-/// The result of a finished task: a panic in it is re-raised here.
 /// Runs `start` on each group, at most `limit` (at least 1) at once, in tasks, and hands
 /// each result to `finish` as it completes. Groups are pulled only as slots free up; the
 /// first error stops it, abandoning what is in flight.

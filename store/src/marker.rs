@@ -24,7 +24,14 @@ pub(crate) const SEED_SK: &str = "SEED";
 /// The `entity` attribute of the seed marker.
 const SEED_MARKER_ENTITY: &str = "SeedMarker";
 
-/// What a seeder wrote, or is writing, into the table: see the [module docs](self).
+/// What a seeder wrote, or is writing, into the table: the one item outside the employee
+/// partitions (`PK = META`, `SK = SEED`, with `seed`, `current_year`, `employees`,
+/// `generator` and `complete`).
+///
+/// A seeder records what it is about to write in the marker ([`Store::put_seed_marker`])
+/// before writing it, so that a later run can tell a table holding the same data (writing
+/// it again changes nothing) from a table seeded differently (writing over it would leave
+/// the other data's reservations and claims behind, and break the ledger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SeedMarker {
     /// The generator's seed.
