@@ -25,14 +25,6 @@ trap remove_strays EXIT
 echo "test: cargo fmt --check"
 cargo fmt --all -- --check
 echo "test: cargo clippy"
-# Every member and test-support, which is no member (see test-support/Cargo.toml) and so
-# escapes `--workspace`. Naming them all at once keeps one feature resolution: the same
-# build as `--workspace`, not a second one.
-packages=(-p hr-test-support)
-for name in $(cargo metadata --no-deps --format-version 1 --locked |
-  grep -o '"name":"[^"]*","version"' | cut -d'"' -f4); do
-  packages+=(-p "$name")
-done
-cargo clippy --all-targets --locked "${packages[@]}" -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "test: cargo test"
 cargo test --workspace --locked

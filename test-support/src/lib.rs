@@ -15,6 +15,12 @@
 //! A test whose container cannot start panics with the reason: these tests fail, they never
 //! skip. Run `scripts/setup.sh` first to get a Docker engine and the image. Set
 //! `TEST_LOG=1` to see the store's logs.
+//!
+//! Everything is behind the `harness` feature, which every user gets through the
+//! workspace's declaration of this crate; without it (a plain `cargo build --workspace`,
+//! where nothing uses it) the crate is empty, so the product's build never compiles
+//! testcontainers.
+#![cfg(feature = "harness")]
 
 pub mod dynamodb;
 pub mod lambda;
