@@ -77,3 +77,102 @@ pub(crate) fn joined<T>(result: Result<Result<T, StoreError>, JoinError>) -> Res
         Err(e) => panic!("a store task was cancelled: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+
+    use super::*;
+
+    fn item(pk: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([("PK".to_owned(), AttributeValue::S(pk.to_owned()))])
+    }
+
+    /// Every segment's first page points at more; the page after it is its last. Only
+    /// requests of three segments with consistent reads are answered.
+    fn two_pages_a_segment() -> [Rule; 2] {
+        let asked = |r: &aws_sdk_dynamodb::operation::scan::ScanInput| {
+            r.total_segments() == Some(3) && r.consistent_read() == Some(true)
+        };
+        let first = mock!(Client::scan)
+            .match_requests(move |r| asked(r) && r.exclusive_start_key().is_none())
+            .sequence()
+            .output(|| {
+                ScanOutput::builder()
+                    .items(item("first"))
+                    .last_evaluated_key("PK", AttributeValue::S("first".into()))
+                    .build()
+            })
+            .repeatedly()
+            .build();
+        let last = mock!(Client::scan)
+            .match_requests(move |r| asked(r) && r.exclusive_start_key().is_some())
+            .sequence()
+            .output(|| ScanOutput::builder().items(item("last")).build())
+            .repeatedly()
+            .build();
+        [first, last]
+    }
+
+    async fn scan_counting(
+        client: &Client,
+        flow: ControlFlow<()>,
+    ) -> (Result<(), StoreError>, usize) {
+        let pages = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&pages);
+        let scanned = parallel_scan(
+            client,
+            "vacations",
+            3,
+            |scan| scan.consistent_read(true),
+            move |_| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                std::future::ready(Ok(flow))
+            },
+        )
+        .await;
+        (scanned, pages.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn every_segment_is_read_to_its_last_page_as_the_caller_asks() {
+        let [first, last] = two_pages_a_segment();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &last]);
+        let (scanned, pages) = scan_counting(&client, ControlFlow::Continue(())).await;
+        scanned.unwrap();
+        assert_eq!((first.num_calls(), last.num_calls(), pages), (3, 3, 6));
+    }
+
+    #[tokio::test]
+    async fn a_segment_stops_when_its_reader_says_so() {
+        let [first, last] = two_pages_a_segment();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &last]);
+        let (scanned, pages) = scan_counting(&client, ControlFlow::Break(())).await;
+        scanned.unwrap();
+        assert_eq!((first.num_calls(), last.num_calls(), pages), (3, 0, 3));
+    }
+
+    #[tokio::test]
+    async fn a_failed_scan_is_the_scans_error() {
+        let refused = mock!(Client::scan)
+            .sequence()
+            .http_status(
+                400,
+                Some(
+                    r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"no"}"#
+                        .to_owned(),
+                ),
+            )
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&refused]);
+        let (scanned, pages) = scan_counting(&client, ControlFlow::Continue(())).await;
+        assert_eq!(scanned.unwrap_err().to_string(), "DynamoDB Scan failed");
+        assert!(refused.num_calls() >= 1);
+        assert_eq!(pages, 0, "no page was handed on");
+    }
+}
