@@ -181,18 +181,24 @@ impl Deployer {
         .and_then(|out| out.agent))
     }
 
+    /// The agent, or, when its status is FAILED, an error about `what` with AWS's reasons.
+    async fn get_agent_unless_failed(&self, id: &str, what: &str) -> Result<Agent> {
+        let agent = self.get_agent(id).await?;
+        if agent.agent_status == AgentStatus::Failed {
+            return Err(Error::Failed {
+                what: what.to_owned(),
+                reasons: reasons(agent.failure_reasons.as_deref()),
+            });
+        }
+        Ok(agent)
+    }
+
     /// Waits while the agent's status is a transition (CREATING, UPDATING, PREPARING,
     /// VERSIONING), then returns it. FAILED is an error with AWS's reasons.
     pub(crate) async fn wait_agent_settled(&self, id: &str) -> Result<Agent> {
         let what = format!("agent {}", self.names.agent);
         wait::until(self.pacing.status, &what, || async {
-            let agent = self.get_agent(id).await?;
-            if agent.agent_status == AgentStatus::Failed {
-                return Err(Error::Failed {
-                    what: what.clone(),
-                    reasons: reasons(agent.failure_reasons.as_deref()),
-                });
-            }
+            let agent = self.get_agent_unless_failed(id, &what).await?;
             if agent_is_moving(&agent.agent_status) {
                 Ok(Poll::Pending(agent.agent_status.as_str().to_owned()))
             } else {
@@ -208,13 +214,7 @@ impl Deployer {
     async fn wait_prepared_after(&self, id: &str, before: Option<DateTime>) -> Result<Agent> {
         let what = format!("agent {} to be prepared", self.names.agent);
         wait::until(self.pacing.status, &what, || async {
-            let agent = self.get_agent(id).await?;
-            if agent.agent_status == AgentStatus::Failed {
-                return Err(Error::Failed {
-                    what: what.clone(),
-                    reasons: reasons(agent.failure_reasons.as_deref()),
-                });
-            }
+            let agent = self.get_agent_unless_failed(id, &what).await?;
             let status = agent.agent_status.as_str().to_owned();
             let newer = match (agent.prepared_at, before) {
                 (Some(at), Some(before)) => at > before,
