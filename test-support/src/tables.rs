@@ -20,7 +20,7 @@ pub async fn fresh_store() -> Store {
 
 /// A store over a new, empty table at `endpoint`, with today pinned to [`test_today`].
 pub async fn fresh_store_at(endpoint: &str) -> Store {
-    let mut config = StoreConfig::new(format!("vacations-{}", uuid::Uuid::new_v4().simple()));
+    let mut config = StoreConfig::new(unique_table_name("vacations"));
     config.endpoint_url = Some(endpoint.to_owned());
     config.clock = store::Clock::on(test_today());
     let store = Store::from_sdk_config(&sdk_config().await, config);
